@@ -1,0 +1,1 @@
+"""HO-FVSR reproducible companion."""

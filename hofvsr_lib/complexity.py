@@ -1,0 +1,99 @@
+"""Model complexity: parameters, GFLOPs (ptflops) and latency; ``hofvsr info``.
+
+GFLOPs convention: what the paper reports are *multiply-accumulates* as counted by
+ptflops-style counters (ptflops 0.7.5, ``backend="pytorch"``): one per conv MAC plus one per
+LeakyReLU output element; grid sampling and PixelShuffle count nothing. At a 36x36x1x3 input
+this gives 2.547 / 2.737 / 2.020 G for ACCV-2018 / TIP-2020 / HO-FVSR against the paper's
+2.55 / 2.74 / 2.02 (conv MACs alone: 2.544 / 2.718 / 2.004 G). Not 2 x MACs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import platform
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from .models import DISPLAY_NAMES, build_model
+
+TABLE3_MODELS = ("accv", "tip", "hofvsr")  # the paper's column order
+
+
+def count_params(model: nn.Module) -> int:
+    """Number of parameters (frozen ones included)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def gflops(model: nn.Module, h: int = 36, w: int = 36, frames: int = 3) -> float:
+    """GMACs of one forward pass at (1, frames, 1, h, w) through ptflops (module docstring)."""
+    from ptflops import get_model_complexity_info
+
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    with contextlib.redirect_stdout(io.StringIO()):  # ptflops prints warnings on stdout
+        macs, _ = get_model_complexity_info(
+            model, (frames, 1, h, w),
+            input_constructor=lambda shape: {"x": torch.rand(1, *shape, device=device)},
+            as_strings=False, print_per_layer_stat=False, backend="pytorch", verbose=False,
+        )
+    model.train(was_training)
+    return float(macs) / 1e9
+
+
+def measure_latency(model: nn.Module, x: torch.Tensor, repeats: int = 50,
+                    warmup: int = 10) -> dict:
+    """Median seconds per forward pass under ``torch.inference_mode`` after ``warmup`` runs;
+    also FPS (= batch / median), the spread, and the device and thread count."""
+    model.eval()
+    sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
+    times = []
+    with torch.inference_mode():
+        for i in range(warmup + repeats):
+            sync()
+            start = time.perf_counter()
+            model(x)
+            sync()
+            if i >= warmup:
+                times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return {"latency_s": median, "fps": x.shape[0] / median, "min_s": min(times),
+            "max_s": max(times), "repeats": repeats, "warmup": warmup,
+            "device": str(x.device), "threads": torch.get_num_threads()}
+
+
+def table3_complexity(h: int = 36, w: int = 36) -> list[dict]:
+    """Params and GFLOPs of the three Table 3 networks at (1, 3, 1, h, w)."""
+    rows = []
+    for name in TABLE3_MODELS:
+        model = build_model(name)
+        rows.append({"model": DISPLAY_NAMES[name], "key": name, "config": model.config,
+                     "params": count_params(model),
+                     "ofr_params": count_params(model.ofr), "sr_params": count_params(model.sr),
+                     "gflops": round(gflops(model, h, w), 4), "input": f"{h}x{w}x1x3"})
+    return rows
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument("--size", type=int, nargs=2, default=(36, 36), metavar=("H", "W"),
+                        help="LR input size (default: 36 36, the paper's)")
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = table3_complexity(*args.size)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'model':<10} {'params':>10} {'OFR':>9} {'SR':>9} {'GFLOPs':>7}   "
+          f"(input {rows[0]['input']}, {platform.machine()})")
+    for r in rows:
+        print(f"{r['model']:<10} {r['params']:>10,} {r['ofr_params']:>9,} {r['sr_params']:>9,} "
+              f"{r['gflops']:>7.3f}")
+    return 0

@@ -1,0 +1,53 @@
+"""Build a network by name, and save / load checkpoints that carry their provenance."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .sofvsr_accv import SOFVSR_ACCV
+from .sofvsr_tip import HOFVSR, SOFVSR_TIP
+
+MODELS: dict[str, type[nn.Module]] = {"hofvsr": HOFVSR, "tip": SOFVSR_TIP, "accv": SOFVSR_ACCV}
+DISPLAY_NAMES = {"accv": "ACCV-2018", "tip": "TIP-2020", "hofvsr": "HO-FVSR"}
+
+
+def build_model(name: str, **config: Any) -> nn.Module:
+    """``build_model("hofvsr", res_channels=64, n_res_blocks=5, up_channels=64)`` etc."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    return MODELS[name](**config)
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, **provenance: Any) -> Path:
+    """Atomically write weights, the model's name and config, and ``provenance``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"model": model.name, "config": model.config,
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+               "provenance": provenance}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"
+                    ) -> tuple[nn.Module, dict[str, Any]]:
+    """-> (model in eval mode on ``map_location``, {"model", "config", "provenance"})."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+        model = build_model(payload["model"], **payload["config"])
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError, EOFError, ValueError, pickle.UnpicklingError) as err:
+        raise ValueError(f"checkpoint {path} is not a valid hofvsr checkpoint: {err}") from err
+    meta = {k: payload[k] for k in ("model", "config", "provenance")}
+    return model.to(map_location).eval(), meta

@@ -1,0 +1,70 @@
+"""SOF-VSR training losses: SR MSE plus the multi-level optical-flow (OFR) losses.
+
+Flows come from the models as a list over the neighbours [T-1, T+1] of
+(level 1 on 2x2-pooled LR, level 2 on LR, level 3 on HR); level ``k`` is judged by how well it
+warps the neighbour onto the centre frame at its own resolution.
+
+* TIP-2020 / HO-FVSR: ``MSE(SR, HR) + 0.01 * sum_neighbours (L3 + 0.2 L2 + 0.1 L1) / 2`` with
+  ``L = mean |centre - warp(neighbour, flow)| + 0.1 * smoothness(flow)``.
+* ACCV-2018: ``MSE(SR, HR) + 0.01 * sum_neighbours (L3 + 0.25 L2 + 0.125 L1) / 2`` with
+  ``L = mean (centre - warp(neighbour, flow))^2 + 0.01 * smoothness(flow)``.
+
+``smoothness`` is the L1 norm of the flow's forward differences (total variation), summed over
+the two flow channels and averaged over pixels.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .common import flow_warp
+
+_TIP = dict(levels=(0.1, 0.2, 1.0), smooth=0.1, power=1)
+_ACCV = dict(levels=(0.125, 0.25, 1.0), smooth=0.01, power=2)
+OFR_WEIGHT = 0.01
+
+
+def flow_smoothness(flow: torch.Tensor) -> torch.Tensor:
+    """Mean over pixels of |d flow / dx| + |d flow / dy| (both flow channels summed)."""
+    dx = (flow[..., :-1, 1:] - flow[..., :-1, :-1]).abs()
+    dy = (flow[..., 1:, :-1] - flow[..., :-1, :-1]).abs()
+    return (dx + dy).sum(dim=1).mean()
+
+
+def _level_frames(lr: torch.Tensor, hr: torch.Tensor) -> list[torch.Tensor]:
+    """The (B, 3, 1, H, W) frame stacks each flow level is judged on: pooled LR, LR, HR."""
+    b, t = lr.shape[:2]
+    pooled = F.avg_pool2d(lr.flatten(0, 1), 2).unflatten(0, (b, t))
+    return [pooled, lr, hr]
+
+
+def _ofr_loss(flows: list, lr: torch.Tensor, hr: torch.Tensor, style: dict) -> torch.Tensor:
+    frames = _level_frames(lr, hr)
+    total = lr.new_zeros(())
+    for neighbour_idx, neighbour_flows in zip((0, 2), flows, strict=True):
+        for weight, stack, flow in zip(style["levels"], frames, neighbour_flows, strict=True):
+            residual = stack[:, 1] - flow_warp(stack[:, neighbour_idx], flow)
+            data = residual.abs().mean() if style["power"] == 1 else residual.pow(2).mean()
+            total = total + weight * (data + style["smooth"] * flow_smoothness(flow))
+    return total / len(flows)
+
+
+def ofr_loss_tip(flows: list, lr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    """TIP-2020 OFR loss (unweighted by 0.01) for frames lr (B,3,1,h,w), hr (B,3,1,4h,4w)."""
+    return _ofr_loss(flows, lr, hr, _TIP)
+
+
+def ofr_loss_accv(flows: list, lr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    """ACCV-2018 OFR loss (unweighted by 0.01)."""
+    return _ofr_loss(flows, lr, hr, _ACCV)
+
+
+def sofvsr_loss(model_name: str, sr: torch.Tensor, hr_centre: torch.Tensor, flows: list,
+                lr: torch.Tensor, hr: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """Full training loss of ``model_name`` in {"hofvsr", "tip", "accv"} -> (total, parts)."""
+    ofr_fn = ofr_loss_accv if model_name == "accv" else ofr_loss_tip
+    mse = F.mse_loss(sr, hr_centre)
+    ofr = ofr_fn(flows, lr, hr)
+    total = mse + OFR_WEIGHT * ofr
+    return total, {"mse": float(mse.detach()), "ofr": float(ofr.detach())}

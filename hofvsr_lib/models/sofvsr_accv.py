@@ -1,0 +1,126 @@
+"""ACCV-2018 SOF-VSR: a 3-level residual-dense OFR net and a residual-dense SR net.
+
+Layer lists from the ACCV-2018 paper / network (see REFERENCE.md): 617,772 OFR and 1,021,904
+SR parameters, 1,639,676 in all at x4 with 3 frames.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .common import (
+    RDB,
+    check_input,
+    conv1x1,
+    conv3x3,
+    flow_warp,
+    lrelu,
+    pad_to_multiple,
+    phase_warps,
+    upsample_flow,
+)
+from .sofvsr_tip import Flows
+
+
+class _FlowLevel(nn.Module):
+    """Conv3x3(c_in->32), 2 x RDB(32, 4 layers), both RDB outputs concatenated, then a
+    Conv3x3(64->c_out) and a Conv3x3(c_out->c_out, bias)."""
+
+    def __init__(self, c_in: int, c_out: int, channels: int = 32):
+        super().__init__()
+        self.head = nn.Sequential(conv3x3(c_in, channels), lrelu())
+        self.rdb1 = RDB(channels, 4, 32)
+        self.rdb2 = RDB(channels, 4, 32)
+        self.tail = nn.Sequential(conv3x3(2 * channels, c_out), conv3x3(c_out, c_out, bias=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f1 = self.rdb1(self.head(x))
+        f2 = self.rdb2(f1)
+        return self.tail(torch.cat((f1, f2), 1))
+
+
+class OFRNetACCV(nn.Module):
+    """Level 1 on the 2x2-pooled (neighbour, centre) pair; levels 2 and 3 see both frames,
+    the warped neighbour, the residual centre - warped and the previous flow (6 channels);
+    level 3 predicts an HR flow residual through PixelShuffle(s)."""
+
+    def __init__(self, scale: int = 4, channels: int = 32):
+        super().__init__()
+        self.level1 = _FlowLevel(2, 2, channels)
+        self.level2 = _FlowLevel(6, 2, channels)
+        self.level3 = nn.Sequential(_FlowLevel(6, 2 * scale * scale, channels),
+                                    nn.PixelShuffle(scale))
+        self.scale = scale
+
+    @staticmethod
+    def _level_input(neighbour: torch.Tensor, centre: torch.Tensor, flow: torch.Tensor):
+        warped = flow_warp(neighbour, flow)
+        return torch.cat((neighbour, centre, warped, centre - warped, flow), 1)
+
+    def forward(self, neighbour: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, 1, h, w) frames, h and w even -> flows (level 1, level 2, HR level 3)."""
+        flow_l1 = self.level1(F.avg_pool2d(torch.cat((neighbour, centre), 1), 2))
+        up_l1 = upsample_flow(flow_l1, 2)
+        flow_l2 = self.level2(self._level_input(neighbour, centre, up_l1)) + up_l1
+        flow_l3 = (self.level3(self._level_input(neighbour, centre, flow_l2))
+                   + upsample_flow(flow_l2, self.scale))
+        return flow_l1, flow_l2, flow_l3
+
+
+class SRNetACCV(nn.Module):
+    """Conv3x3(35->64), 5 x RDB(64, 5 layers, growth 32), the input and all block outputs
+    concatenated (384 ch), Conv1x1(384->16) + LReLU, Conv3x3(16->16, bias), PixelShuffle(4)."""
+
+    def __init__(self, in_channels: int = 35, scale: int = 4, bicubic_residual: bool = False,
+                 channels: int = 64, n_blocks: int = 5):
+        super().__init__()
+        self.head = conv3x3(in_channels, channels)
+        self.blocks = nn.ModuleList(RDB(channels, 5, 32) for _ in range(n_blocks))
+        self.tail = nn.Sequential(
+            conv1x1(channels * (n_blocks + 1), scale * scale), lrelu(),
+            conv3x3(scale * scale, scale * scale, bias=True), nn.PixelShuffle(scale),
+        )
+        self.scale = scale
+        self.bicubic_residual = bicubic_residual
+
+    def forward(self, cube: torch.Tensor) -> torch.Tensor:
+        features = [self.head(cube)]
+        for block in self.blocks:
+            features.append(block(features[-1]))
+        out = self.tail(torch.cat(features, 1))
+        if self.bicubic_residual:  # the centre frame is channel 1 of the ACCV cube
+            out = out + F.interpolate(cube[:, 1:2], scale_factor=self.scale, mode="bicubic",
+                                      align_corners=False)
+        return out
+
+
+class SOFVSR_ACCV(nn.Module):  # noqa: N801 (the paper's name)
+    """ACCV-2018 SOF-VSR. Same input/output contract as :class:`HOFVSR`."""
+
+    name = "accv"
+
+    def __init__(self, scale: int = 4, bicubic_residual: bool = False):
+        super().__init__()
+        self.config = dict(scale=scale, bicubic_residual=bicubic_residual)
+        self.scale = scale
+        self.ofr = OFRNetACCV(scale)
+        self.sr = SRNetACCV(3 + 2 * scale * scale, scale, bicubic_residual)
+
+    def draft_cube(self, x: torch.Tensor) -> tuple[torch.Tensor, Flows]:
+        """(B, 3, 1, h, w) -> ((B, 3 + 2 s^2, h, w) draft cube, flows); per phase (i, j) the
+        two warped neighbours, T-1 then T+1."""
+        centre = x[:, 1]
+        flows = [self.ofr(x[:, 0], centre), self.ofr(x[:, 2], centre)]
+        warped = [phase_warps(n, f[2], self.scale) for n, f in zip((x[:, 0], x[:, 2]), flows,
+                                                                    strict=True)]
+        interleaved = [w for pair in zip(*warped, strict=True) for w in pair]
+        return torch.cat((x[:, 0], centre, x[:, 2], *interleaved), 1), flows
+
+    def forward(self, x: torch.Tensor):
+        check_input(x)
+        x, h, w = pad_to_multiple(x, 2)
+        cube, flows = self.draft_cube(x)
+        sr = self.sr(cube)[..., : h * self.scale, : w * self.scale]
+        return (sr, flows) if self.training else sr

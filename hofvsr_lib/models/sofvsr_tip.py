@@ -1,0 +1,145 @@
+"""TIP-2020 SOF-VSR and HO-FVSR: the TIP optical-flow net + a parametric SR net.
+
+HO-FVSR(c, n, u) = OFRNet (TIP-2020, 320 channels, fixed) + SRNet(c, n, u); the paper's
+search space is c in {32..320}, n in {1..8}, u in {32..320}; its winner is (64, 5, 64).
+TIP-2020 SOF-VSR is the same family with SRNet(320, 8, 64). Layer lists follow the paper's
+Figure 1 and the TIP-2020 SOF-VSR network (see REFERENCE.md for the exact counts).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .common import (
+    cas_resb,
+    check_input,
+    conv1x1,
+    conv3x3,
+    flow_warp,
+    lrelu,
+    pad_to_multiple,
+    phase_warps,
+    upsample_flow,
+)
+
+Flows = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+
+
+class OFRNet(nn.Module):
+    """Optical-flow reconstruction net (TIP-2020): coarse-to-fine, three levels.
+
+    Level 1 (pooled LR) and level 2 (LR) share RNN1 + RNN2; level 3 reuses RNN1 and ends in a
+    x4 (two PixelShuffle(2)) head that predicts an HR flow residual.
+    """
+
+    def __init__(self, channels: int = 320, scale: int = 4):
+        super().__init__()
+        if scale != 4:
+            raise ValueError("the TIP-2020 OFR head is built for x4")
+        self.rnn1 = nn.Sequential(conv3x3(4, channels), lrelu(), cas_resb(3, channels))
+        self.rnn2 = conv3x3(channels, 2)
+        self.sr_head = nn.Sequential(
+            cas_resb(3, channels),
+            conv1x1(channels, 64 * 4), nn.PixelShuffle(2), lrelu(),
+            conv1x1(64, 64 * 4), nn.PixelShuffle(2), lrelu(),
+            conv3x3(64, 2),
+        )
+        self.scale = scale
+
+    def forward(self, neighbour: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, 1, h, w) frames, h and w even -> flows (level 1, level 2, HR level 3)."""
+        pooled = F.avg_pool2d(torch.cat((neighbour, centre), 1), 2)
+        zero = pooled.new_zeros(pooled.shape[0], 2, *pooled.shape[-2:])
+        flow_l1 = self.rnn2(self.rnn1(torch.cat((pooled, zero), 1)))
+
+        up_l1 = upsample_flow(flow_l1, 2)
+        level2_in = torch.cat((flow_warp(neighbour, up_l1), centre, up_l1), 1)
+        flow_l2 = self.rnn2(self.rnn1(level2_in)) + up_l1
+
+        level3_in = torch.cat((flow_warp(neighbour, flow_l2), centre, flow_l2), 1)
+        flow_l3 = self.sr_head(self.rnn1(level3_in)) + upsample_flow(flow_l2, self.scale)
+        return flow_l1, flow_l2, flow_l3
+
+
+class SRNet(nn.Module):
+    """SR net(c, n, u): Conv3x3(33->c) + LReLU, CasResB(n, c), two x2 sub-pixel steps
+    (1x1 conv c->4u and u->4u, each + PixelShuffle(2) + LReLU), Conv3x3(u->1, bias).
+
+    ``bicubic_residual`` (default off, as in SOF-VSR) adds the bicubic upscale of the centre
+    frame (channel 0 of the draft cube) to the output: no parameters, faster convergence.
+    """
+
+    def __init__(self, res_channels: int = 64, n_res_blocks: int = 5, up_channels: int = 64,
+                 in_channels: int = 33, scale: int = 4, bicubic_residual: bool = False):
+        super().__init__()
+        if scale != 4:
+            raise ValueError("SRNet upsamples x4 (two PixelShuffle(2) steps)")
+        c, u = res_channels, up_channels
+        self.body = nn.Sequential(
+            conv3x3(in_channels, c), lrelu(),
+            cas_resb(n_res_blocks, c),
+            conv1x1(c, u * 4), nn.PixelShuffle(2), lrelu(),
+            conv1x1(u, u * 4), nn.PixelShuffle(2), lrelu(),
+            conv3x3(u, 1, bias=True),
+        )
+        self.scale = scale
+        self.bicubic_residual = bicubic_residual
+
+    def forward(self, cube: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, h, w) draft cube -> (B, 1, 4h, 4w)."""
+        out = self.body(cube)
+        if self.bicubic_residual:
+            out = out + F.interpolate(cube[:, :1], scale_factor=self.scale, mode="bicubic",
+                                      align_corners=False)
+        return out
+
+
+class HOFVSR(nn.Module):
+    """HO-FVSR(c, n, u): TIP-2020 OFRNet(320) + draft cube (33 channels) + SRNet(c, n, u).
+
+    Input (B, 3, 1, h, w): Y frames T-1, T, T+1 in [0, 1], any h, w. In eval mode returns the
+    SR centre frame (B, 1, 4h, 4w); in training mode ``(sr, flows)`` with ``flows`` a list over
+    the neighbours [T-1, T+1] of (level-1, level-2, HR level-3) flows for the OFR loss.
+    """
+
+    name = "hofvsr"
+
+    def __init__(self, res_channels: int = 64, n_res_blocks: int = 5, up_channels: int = 64,
+                 scale: int = 4, bicubic_residual: bool = False):
+        super().__init__()
+        self.config = dict(res_channels=res_channels, n_res_blocks=n_res_blocks,
+                           up_channels=up_channels, scale=scale,
+                           bicubic_residual=bicubic_residual)
+        self.scale = scale
+        self.ofr = OFRNet(320, scale)
+        self.sr = SRNet(res_channels, n_res_blocks, up_channels, 1 + 2 * scale * scale, scale,
+                        bicubic_residual)
+
+    def draft_cube(self, x: torch.Tensor) -> tuple[torch.Tensor, Flows]:
+        """(B, 3, 1, h, w), h and w even -> ((B, 1 + 2 s^2, h, w) draft cube, flows)."""
+        centre = x[:, 1]
+        parts, flows = [centre], []
+        for neighbour in (x[:, 0], x[:, 2]):
+            neighbour_flows = self.ofr(neighbour, centre)
+            flows.append(neighbour_flows)
+            parts.extend(phase_warps(neighbour, neighbour_flows[2], self.scale))
+        return torch.cat(parts, 1), flows
+
+    def forward(self, x: torch.Tensor):
+        check_input(x)
+        x, h, w = pad_to_multiple(x, 2)
+        cube, flows = self.draft_cube(x)
+        sr = self.sr(cube)[..., : h * self.scale, : w * self.scale]
+        return (sr, flows) if self.training else sr
+
+
+class SOFVSR_TIP(HOFVSR):  # noqa: N801 (the paper's name)
+    """TIP-2020 SOF-VSR: the same family with SRNet(320, 8, 64); 1,047,617 parameters."""
+
+    name = "tip"
+
+    def __init__(self, scale: int = 4, bicubic_residual: bool = False):
+        super().__init__(320, 8, 64, scale, bicubic_residual)
+        self.config = dict(scale=scale, bicubic_residual=bicubic_residual)

@@ -1,0 +1,42 @@
+"""Complexity and `hofvsr info`: the paper's Table 3 sizes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from hofvsr_lib.complexity import gflops, measure_latency
+from hofvsr_lib.models import build_model
+
+PAPER = {"accv": 2.55, "tip": 2.74, "hofvsr": 2.02}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER))
+def test_gflops_within_one_percent_of_the_paper(name):
+    assert gflops(build_model(name)) == pytest.approx(PAPER[name], rel=0.01)
+
+
+def test_latency_helper_reports_median_and_fps():
+    stats = measure_latency(build_model("hofvsr"), torch.rand(1, 3, 1, 36, 36), repeats=3,
+                            warmup=1)
+    assert stats["fps"] == pytest.approx(1 / stats["latency_s"])
+    assert stats["min_s"] <= stats["latency_s"] <= stats["max_s"]
+    assert stats["threads"] >= 1
+
+
+def test_info_json_gives_the_exact_counts():
+    out = subprocess.run([sys.executable, "-m", "hofvsr_lib.cli", "info", "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    rows = {r["model"]: r for r in json.loads(out)}
+    assert rows["ACCV-2018"]["params"] == 1_639_676
+    assert rows["TIP-2020"]["params"] == 1_047_617
+    assert rows["HO-FVSR"]["params"] == 496_609
+    assert rows["HO-FVSR"]["gflops"] == pytest.approx(2.02, rel=0.01)
+
+
+def test_info_table():
+    out = subprocess.run([sys.executable, "-m", "hofvsr_lib.cli", "info"], check=True,
+                         capture_output=True, text=True).stdout
+    assert "HO-FVSR" in out and "496,609" in out

@@ -1,0 +1,132 @@
+"""The three networks: exact sizes, shapes, warping and the training loss."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hofvsr_lib.complexity import count_params
+from hofvsr_lib.models import (
+    HOFVSR,
+    SOFVSR_ACCV,
+    SOFVSR_TIP,
+    SRNet,
+    build_model,
+    load_checkpoint,
+    save_checkpoint,
+)
+from hofvsr_lib.models.common import ResB, flow_warp
+from hofvsr_lib.models.losses import ofr_loss_tip, sofvsr_loss
+
+
+def sr_params(c: int, n: int, u: int) -> int:
+    """SRNet(c, n, u) parameters counted by hand from its layer list."""
+    half = c // 2
+    return 33 * c * 9 + n * (2 * half * half + 9 * half) + 4 * u * c + 4 * u * u + 9 * u + 1
+
+
+@pytest.mark.parametrize(
+    ("model", "total", "ofr"),
+    [(SOFVSR_ACCV(), 1_639_676, 617_772), (SOFVSR_TIP(), 1_047_617, 432_576),
+     (HOFVSR(64, 5, 64), 496_609, 432_576)],
+)
+def test_exact_parameter_counts(model, total, ofr):
+    assert count_params(model) == total
+    assert count_params(model.ofr) == ofr
+
+
+def test_every_point_of_the_search_space_has_the_right_count():
+    channels = range(32, 321, 32)
+    for c in channels:
+        for n in range(1, 9):
+            for u in channels:
+                assert count_params(SRNet(c, n, u)) == sr_params(c, n, u), (c, n, u)
+    assert count_params(HOFVSR(320, 8, 320)) == 432_576 + sr_params(320, 8, 320)
+
+
+@pytest.mark.parametrize("name", ["accv", "tip", "hofvsr"])
+@pytest.mark.parametrize(("batch", "h", "w"), [(1, 36, 36), (2, 17, 23), (1, 9, 40)])
+def test_output_shape_any_size(name, batch, h, w):
+    model = build_model(name).eval()
+    with torch.no_grad():
+        out = model(torch.rand(batch, 3, 1, h, w))
+    assert out.shape == (batch, 1, 4 * h, 4 * w)
+    assert torch.isfinite(out).all()
+
+
+def test_training_mode_returns_flows_at_three_levels():
+    model = HOFVSR().train()
+    sr, flows = model(torch.rand(2, 3, 1, 32, 32))
+    assert sr.shape == (2, 1, 128, 128)
+    assert len(flows) == 2
+    for l1, l2, l3 in flows:
+        assert l1.shape == (2, 2, 16, 16)
+        assert l2.shape == (2, 2, 32, 32)
+        assert l3.shape == (2, 2, 128, 128)
+
+
+def test_bad_input_shape_is_named():
+    with pytest.raises(ValueError, match=r"\(B, 3, 1, h, w\)"):
+        HOFVSR().eval()(torch.rand(1, 3, 36, 36))
+
+
+def test_zero_flow_warps_an_image_to_itself():
+    img = torch.rand(2, 1, 13, 17)
+    assert torch.allclose(flow_warp(img, torch.zeros(2, 2, 13, 17)), img, atol=1e-6)
+
+
+def test_integer_flow_shifts_the_image():
+    img = torch.rand(1, 1, 8, 8)
+    flow = torch.zeros(1, 2, 8, 8)
+    flow[:, 0] = 1.0  # sample one pixel to the right
+    warped = flow_warp(img, flow)
+    assert torch.allclose(warped[..., :-1], img[..., 1:], atol=1e-6)
+
+
+def test_resb_shuffles_after_processing_half():
+    block = ResB(8)
+    x = torch.rand(1, 8, 5, 5)
+    y = block(x)
+    # the untouched half lands on the even channels after the shuffle
+    assert torch.equal(y[:, 0::2], x[:, :4])
+
+
+def test_one_optimiser_step_lowers_the_loss():
+    model = HOFVSR(32, 1, 32).train()
+    lr_frames = torch.rand(2, 3, 1, 16, 16)
+    hr_frames = F.interpolate(lr_frames.flatten(0, 1), scale_factor=4, mode="bicubic")
+    hr_frames = hr_frames.unflatten(0, (2, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def loss() -> torch.Tensor:
+        sr, flows = model(lr_frames)
+        return sofvsr_loss("hofvsr", sr, hr_frames[:, 1], flows, lr_frames, hr_frames)[0]
+
+    before = loss()
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    assert loss().item() < before.item()
+
+
+def test_ofr_loss_is_zero_for_identical_frames_and_zero_flow():
+    lr = torch.rand(1, 1, 1, 8, 8).expand(1, 3, 1, 8, 8)
+    hr = torch.rand(1, 1, 1, 32, 32).expand(1, 3, 1, 32, 32)
+    zero = [(torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, 32, 32))] * 2
+    assert ofr_loss_tip(zero, lr, hr).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    model = HOFVSR(32, 2, 64).eval()
+    path = save_checkpoint(tmp_path / "m.pt", model, profile="test")
+    loaded, meta = load_checkpoint(path)
+    assert meta["config"]["res_channels"] == 32 and meta["provenance"] == {"profile": "test"}
+    x = torch.rand(1, 3, 1, 12, 12)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+
+
+def test_bad_checkpoint_is_named(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="bad.pt"):
+        load_checkpoint(bad)
