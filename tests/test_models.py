@@ -130,3 +130,13 @@ def test_bad_checkpoint_is_named(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="bad.pt"):
         load_checkpoint(bad)
+
+
+@pytest.mark.parametrize(("name", "params"), [("fsrcnn", 12_809), ("edsr", 924_417)])
+def test_single_image_baselines(name, params):
+    model = build_model(name)
+    assert count_params(model) == params
+    sr, flows = model.train()(torch.rand(2, 3, 1, 16, 16))
+    assert sr.shape == (2, 1, 64, 64) and flows == []
+    loss, parts = sofvsr_loss(name, sr, torch.rand(2, 1, 64, 64), flows, None, None)
+    assert parts["ofr"] == 0.0 and loss.item() == pytest.approx(parts["mse"])

@@ -10,11 +10,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from .sisr import EDSR, FSRCNN
 from .sofvsr_accv import SOFVSR_ACCV
 from .sofvsr_tip import HOFVSR, SOFVSR_TIP
 
-MODELS: dict[str, type[nn.Module]] = {"hofvsr": HOFVSR, "tip": SOFVSR_TIP, "accv": SOFVSR_ACCV}
-DISPLAY_NAMES = {"accv": "ACCV-2018", "tip": "TIP-2020", "hofvsr": "HO-FVSR"}
+MODELS: dict[str, type[nn.Module]] = {"hofvsr": HOFVSR, "tip": SOFVSR_TIP, "accv": SOFVSR_ACCV,
+                                      "fsrcnn": FSRCNN, "edsr": EDSR}
+DISPLAY_NAMES = {"accv": "ACCV-2018", "tip": "TIP-2020", "hofvsr": "HO-FVSR",
+                 "fsrcnn": "FSRCNN", "edsr": "EDSR"}
 
 
 def build_model(name: str, **config: Any) -> nn.Module:

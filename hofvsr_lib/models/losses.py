@@ -62,9 +62,10 @@ def ofr_loss_accv(flows: list, lr: torch.Tensor, hr: torch.Tensor) -> torch.Tens
 
 def sofvsr_loss(model_name: str, sr: torch.Tensor, hr_centre: torch.Tensor, flows: list,
                 lr: torch.Tensor, hr: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """Full training loss of ``model_name`` in {"hofvsr", "tip", "accv"} -> (total, parts)."""
+    """Full training loss of ``model_name`` -> (total, parts); single-image models (no
+    flows) get the MSE alone."""
     ofr_fn = ofr_loss_accv if model_name == "accv" else ofr_loss_tip
     mse = F.mse_loss(sr, hr_centre)
-    ofr = ofr_fn(flows, lr, hr)
+    ofr = ofr_fn(flows, lr, hr) if flows else mse.new_zeros(())
     total = mse + OFR_WEIGHT * ofr
     return total, {"mse": float(mse.detach()), "ofr": float(ofr.detach())}

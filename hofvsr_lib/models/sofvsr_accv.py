@@ -109,14 +109,17 @@ class SOFVSR_ACCV(nn.Module):  # noqa: N801 (the paper's name)
         self.sr = SRNetACCV(3 + 2 * scale * scale, scale, bicubic_residual)
 
     def draft_cube(self, x: torch.Tensor) -> tuple[torch.Tensor, Flows]:
-        """(B, 3, 1, h, w) -> ((B, 3 + 2 s^2, h, w) draft cube, flows); per phase (i, j) the
-        two warped neighbours, T-1 then T+1."""
+        """(B, 3, 1, h, w) -> ((B, 3 + 2 s^2, h, w) draft cube, flows): the three frames, then
+        T-1 warped at the s*s sub-pixel phases (row-major), then T+1 likewise. (SOF-VSR
+        interleaves the two neighbours per phase; the channel order is immaterial to the
+        network, and this one matches the TIP cube's, so one rule augments both cubes.)"""
         centre = x[:, 1]
-        flows = [self.ofr(x[:, 0], centre), self.ofr(x[:, 2], centre)]
-        warped = [phase_warps(n, f[2], self.scale) for n, f in zip((x[:, 0], x[:, 2]), flows,
-                                                                    strict=True)]
-        interleaved = [w for pair in zip(*warped, strict=True) for w in pair]
-        return torch.cat((x[:, 0], centre, x[:, 2], *interleaved), 1), flows
+        parts, flows = [x[:, 0], centre, x[:, 2]], []
+        for neighbour in (x[:, 0], x[:, 2]):
+            neighbour_flows = self.ofr(neighbour, centre)
+            flows.append(neighbour_flows)
+            parts.extend(phase_warps(neighbour, neighbour_flows[2], self.scale))
+        return torch.cat(parts, 1), flows
 
     def forward(self, x: torch.Tensor):
         check_input(x)

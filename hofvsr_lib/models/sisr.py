@@ -1,0 +1,94 @@
+"""Single-image SR baselines for the Figure 7 / Table 3 comparison: FSRCNN and a small EDSR.
+
+They take the same (B, 3, 1, h, w) input as the video networks but look only at the centre
+frame; in training mode they return ``(sr, [])`` (no flows, so the OFR loss is zero).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .common import check_input, conv3x3
+
+
+class _SingleImage(nn.Module):
+    """Shared contract: centre frame in, optional bicubic residual, (sr, []) when training."""
+
+    scale = 4
+    bicubic_residual = False
+
+    def body(self, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor):
+        check_input(x)
+        centre = x[:, 1]
+        sr = self.body(centre)
+        if self.bicubic_residual:
+            sr = sr + F.interpolate(centre, scale_factor=self.scale, mode="bicubic",
+                                    align_corners=False)
+        return (sr, []) if self.training else sr
+
+
+class FSRCNN(_SingleImage):
+    """FSRCNN(d=56, s=12, m=4) (Dong et al., ECCV 2016): Conv5x5(1->d) + PReLU, shrink 1x1
+    (d->s) + PReLU, m x (Conv3x3(s->s) + PReLU), expand 1x1 (s->d) + PReLU, 9x9 deconv x4."""
+
+    name = "fsrcnn"
+
+    def __init__(self, d: int = 56, s: int = 12, m: int = 4, scale: int = 4,
+                 bicubic_residual: bool = False):
+        super().__init__()
+        self.config = dict(d=d, s=s, m=m, scale=scale, bicubic_residual=bicubic_residual)
+        self.scale, self.bicubic_residual = scale, bicubic_residual
+        layers: list[nn.Module] = [nn.Conv2d(1, d, 5, padding=2), nn.PReLU(d),
+                                   nn.Conv2d(d, s, 1), nn.PReLU(s)]
+        for _ in range(m):
+            layers += [nn.Conv2d(s, s, 3, padding=1), nn.PReLU(s)]
+        layers += [nn.Conv2d(s, d, 1), nn.PReLU(d),
+                   nn.ConvTranspose2d(d, 1, 9, stride=scale, padding=4,
+                                      output_padding=scale - 1)]
+        self.net = nn.Sequential(*layers)
+
+    def body(self, y: torch.Tensor) -> torch.Tensor:
+        return self.net(y)
+
+
+class _EDSRBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(conv3x3(channels, channels, bias=True), nn.ReLU(inplace=True),
+                                  conv3x3(channels, channels, bias=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class EDSR(_SingleImage):
+    """A small EDSR (Lim et al., CVPRW 2017; no batch norm): Conv3x3(1->c), ``n_blocks``
+    residual blocks (Conv-ReLU-Conv) + a conv and a global skip, two x2 sub-pixel steps
+    (Conv3x3(c->4c) + PixelShuffle(2)), Conv3x3(c->1). Default 8 blocks of 64 channels."""
+
+    name = "edsr"
+
+    def __init__(self, channels: int = 64, n_blocks: int = 8, scale: int = 4,
+                 bicubic_residual: bool = False):
+        super().__init__()
+        self.config = dict(channels=channels, n_blocks=n_blocks, scale=scale,
+                           bicubic_residual=bicubic_residual)
+        self.scale, self.bicubic_residual = scale, bicubic_residual
+        c = channels
+        self.head = conv3x3(1, c, bias=True)
+        self.blocks = nn.Sequential(*[_EDSRBlock(c) for _ in range(n_blocks)],
+                                    conv3x3(c, c, bias=True))
+        self.tail = nn.Sequential(
+            conv3x3(c, 4 * c, bias=True), nn.PixelShuffle(2),
+            conv3x3(c, 4 * c, bias=True), nn.PixelShuffle(2),
+            conv3x3(c, 1, bias=True),
+        )
+
+    def body(self, y: torch.Tensor) -> torch.Tensor:
+        features = self.head(y)
+        return self.tail(features + self.blocks(features))
