@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("hofvsr_lib.evaluate", "PSNR/SSIM of a checkpoint and of bicubic"),
     "enhance": ("hofvsr_lib.enhance", "super-resolve the faces of a video (Figure 2)"),
     "bench": ("hofvsr_lib.bench", "speed of the networks and of the enhance pipeline"),
+    "reproduce": ("hofvsr_lib.reproduce", "run every notebook in order and build the HTML book"),
 }
 
 

@@ -1,0 +1,67 @@
+"""Provenance of every result: profile, software versions, machine, seed, time."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import torch
+
+PACKAGES = ("hofvsr", "torch", "torchvision", "numpy", "nni", "smac", "facenet-pytorch",
+            "opencv-python-headless", "scikit-image", "ptflops", "papermill", "jupyter-book")
+
+
+def software_versions() -> dict[str, str]:
+    """Installed versions of the packages the results depend on."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, core count, torch threads and GPU (if any) of this machine."""
+    info = {"platform": platform.platform(), "processor": platform.processor() or
+            platform.machine(), "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def git_commit() -> str:
+    """The repository's HEAD commit (``unknown`` outside a git checkout)."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run_provenance(profile: str, **extra: Any) -> dict[str, Any]:
+    """A provenance record for a run of ``profile`` started now."""
+    from .profiles import get_profile
+
+    return {"profile": profile, "profile_settings": get_profile(profile).to_dict(),
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": git_commit(), "versions": software_versions(), "machine": machine_info(),
+            **extra}
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON atomically (temporary file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,117 @@
+"""``hofvsr reproduce``: the whole paper, end to end, as executed notebooks and an HTML book.
+
+Runs the numbered notebooks of ``notebooks/`` in order with papermill (the search notebook once
+per strategy), writes the executed copies into ``<book>/notebooks/`` and builds the Jupyter
+Book (warnings fail the build). Every compute step resumes: the dataset skips videos already
+done, a search skips finished trials, a training run skips finished checkpoints, so a second
+run only re-renders.
+
+The default profile writes ``results/`` and builds ``book/``; other profiles write under
+``work/<profile>/`` so that a smoke run never overwrites the committed results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .profiles import PROFILES, get_profile
+from .provenance import run_provenance, write_json
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "references.bib")
+STRATEGIES = ("tpe", "random", "smac")
+
+# (source notebook, executed name, extra parameters), in order
+STEPS: list[tuple[str, str, dict]] = [
+    ("01_dataset.ipynb", "01_dataset.ipynb", {}),
+    *[("02_search.ipynb", f"02_search_{s}.ipynb", {"strategy": s}) for s in STRATEGIES],
+    ("03_top5_curves.ipynb", "03_top5_curves.ipynb", {}),
+    ("04_complexity_scatter.ipynb", "04_complexity_scatter.ipynb", {}),
+    ("05_final_training.ipynb", "05_final_training.ipynb", {}),
+    ("06_table3.ipynb", "06_table3.ipynb", {}),
+    ("07_face_video_demo.ipynb", "07_face_video_demo.ipynb", {}),
+]
+
+
+def default_dirs(profile: str) -> dict[str, Path]:
+    """Where a profile's data, results and book go (see the module docstring)."""
+    base = ROOT / "work" / profile
+    if profile == "cpu":
+        return {"data": base / "data", "results": ROOT / "results", "book": ROOT / "book"}
+    return {"data": base / "data", "results": base / "results", "book": base / "book"}
+
+
+def run_notebook(source: Path, executed: Path, parameters: dict) -> float:
+    """Execute one notebook with papermill; returns its wall time in seconds."""
+    import papermill
+
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    print(f"\n=== {executed.name}  {json.dumps(parameters)}", flush=True)
+    papermill.execute_notebook(str(source), str(executed), parameters=parameters,
+                               kernel_name="python3", cwd=str(ROOT), progress_bar=False,
+                               log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr)
+    return time.perf_counter() - start
+
+
+def build_book(book: Path) -> Path:
+    """Copy the book's own pages next to the executed notebooks if needed, then build it."""
+    if book.resolve() != (ROOT / "book").resolve():
+        book.mkdir(parents=True, exist_ok=True)
+        for name in BOOK_SOURCES:
+            if (ROOT / "book" / name).exists():
+                shutil.copy2(ROOT / "book" / name, book / name)
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(book), "-W", "-n",
+           "--keep-going"]
+    subprocess.run(cmd, check=True)
+    return book / "_build" / "html" / "index.html"
+
+
+def reproduce(profile: str, data: Path, results: Path, book: Path,
+              only: list[str] | None = None) -> Path:
+    """Run every step (or those whose executed name starts with one of ``only``)."""
+    get_profile(profile)
+    results.mkdir(parents=True, exist_ok=True)
+    record_path = results / "provenance.json"
+    record = run_provenance(profile)
+    record["steps"] = {}
+    common = {"profile": profile, "data_dir": str(data), "results_dir": str(results)}
+    for source, executed, extra in STEPS:
+        if only and not any(executed.startswith(o) for o in only):
+            continue
+        seconds = run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
+                               {**common, **extra})
+        record["steps"][executed] = {"wall_s": round(seconds, 1)}
+        write_json(record_path, record)
+    index = build_book(book)
+    record["book"] = str(index.relative_to(ROOT)) if index.is_relative_to(ROOT) else str(index)
+    write_json(record_path, record)
+    print(f"\nbook: {index}")
+    return index
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+    parser.add_argument("--data", type=Path,
+                        help="dataset directory (default: work/<profile>/data)")
+    parser.add_argument("--results", type=Path, help="results directory (default: results/ "
+                        "for cpu, work/<profile>/results otherwise)")
+    parser.add_argument("--book", type=Path, help="book directory (default: book/ for cpu, "
+                        "work/<profile>/book otherwise)")
+    parser.add_argument("--only", nargs="+", metavar="PREFIX",
+                        help="run only the notebooks whose name starts with these, e.g. 03 04")
+
+
+def run(args: argparse.Namespace) -> int:
+    dirs = default_dirs(args.profile)
+    reproduce(args.profile, (args.data or dirs["data"]).resolve(),
+              (args.results or dirs["results"]).resolve(), (args.book or dirs["book"]).resolve(),
+              args.only)
+    return 0
