@@ -52,6 +52,12 @@ class Profile:
     dataset: DatasetProfile
     search: SearchProfile
     final: TrainProfile
+    # "cached": flow net pretrained then frozen, SR net trained on its draft cubes (affordable
+    # on a CPU); "joint": SOF-VSR's own end-to-end training (hofvsr_lib/final_training.py)
+    final_mode: str = "cached"
+    # add the bicubic upscale of the centre frame to every network's output (no parameters):
+    # short CPU trainings start from bicubic instead of from zero; off in the paper profile
+    bicubic_residual: bool = False
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -95,6 +101,7 @@ PROFILES: dict[str, Profile] = {
             ofr_pretrain=TrainProfile(epochs=20, iters_per_epoch=1000, batch_size=32),
         ),
         final=TrainProfile(epochs=200, iters_per_epoch=1000, batch_size=32),
+        final_mode="joint",
     ),
 }
 
