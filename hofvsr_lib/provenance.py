@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
 PACKAGES = ("hofvsr", "torch", "torchvision", "numpy", "nni", "smac", "facenet-pytorch",
@@ -65,3 +66,27 @@ def write_json(path: str | Path, data: Any) -> Path:
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def describe(path: str | Path) -> pd.DataFrame:
+    """A one-row-per-record summary of the provenance at ``path``: a JSON file (its
+    ``provenance`` entry, or itself) or a folder of ``*/provenance.json`` (one per search)."""
+    path = Path(path)
+    files = [path] if path.is_file() else sorted(path.glob("*/provenance.json"))
+    rows = []
+    for file in files:
+        data = json.loads(file.read_text())
+        prov = data.get("provenance", data)
+        versions, machine = prov.get("versions", {}), prov.get("machine", {})
+        profile = prov.get("profile")
+        rows.append({
+            "record": str(file.parent.name if file.name == "provenance.json" else file.name),
+            "profile": profile.get("name") if isinstance(profile, dict) else profile,
+            "started": prov.get("started", ""), "seed": prov.get("seed", ""),
+            "machine": f"{machine.get('processor', '')}, {machine.get('cpu_count', '')} cores, "
+                       f"{machine.get('torch_threads', '')} threads"
+                       + (f", {machine['gpu']}" if machine.get("gpu") else ", no GPU"),
+            "torch": versions.get("torch", ""), "nni": versions.get("nni", ""),
+            "commit": str(prov.get("commit", ""))[:10],
+        })
+    return pd.DataFrame(rows)
