@@ -30,16 +30,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from .models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
-from .models.losses import ofr_loss_accv, ofr_loss_tip
 from .profiles import Profile, get_profile
 from .provenance import run_provenance, write_json
 from .search.trial import face_windows
 from .training import (
     CubeDataset,
-    _fit,
     cache_draft_cubes,
     evaluate,
     evenly_spaced,
+    pretrain_ofr,
     resolve_device,
     seed_everything,
     train_joint,
@@ -70,23 +69,6 @@ def display_name(key: str, name: str, config: dict) -> str:
     return DISPLAY_NAMES[name]
 
 
-def _pretrain_flow_net(model: nn.Module, data: Path, profile: Profile, device: torch.device,
-                       seed: int) -> list[dict]:
-    """Stage 1: the OFR net alone with its own flow loss (TIP or ACCV style)."""
-    loss_fn = ofr_loss_accv if model.name == "accv" else ofr_loss_tip
-    budget = profile.search.ofr_pretrain
-    windows = face_windows(data, "train", augment=True, lr_patch=budget.lr_patch, all_hr=True)
-    model.to(device).train()
-
-    def step(batch: list[torch.Tensor]) -> torch.Tensor:
-        lr, hr = batch
-        centre = lr[:, 1]
-        return loss_fn([model.ofr(lr[:, k], centre) for k in (0, 2)], lr, hr)
-
-    return _fit(list(model.ofr.parameters()), step, windows, budget, device, seed, None, None,
-                f"pretrain {model.name} OFR")
-
-
 def _pretrained_ofr(family: str, data: Path, profile: Profile, out: Path, device: torch.device,
                     seed: int) -> tuple[dict, list[dict], float]:
     """The OFR weights of ``family`` ("tip" or "accv") after stage 1, trained once and cached."""
@@ -98,7 +80,9 @@ def _pretrained_ofr(family: str, data: Path, profile: Profile, out: Path, device
     seed_everything(seed)
     model = build_model(family)
     start = time.perf_counter()
-    history = _pretrain_flow_net(model, data, profile, device, seed)
+    budget = profile.search.ofr_pretrain
+    windows = face_windows(data, "train", augment=True, lr_patch=budget.lr_patch, all_hr=True)
+    history = pretrain_ofr(model, windows, budget, device, seed)
     seconds = time.perf_counter() - start
     save_checkpoint(path, model, stage="ofr_pretrain", history=history, seconds=seconds,
                     profile=profile.name, seed=seed)
@@ -147,7 +131,7 @@ def train_network(key: str, name: str, config: dict, data: str | Path, profile: 
         return json.loads(record_path.read_text())
     device = resolve_device(device)
     seed_everything(seed)
-    model = build_model(name, bicubic_residual=profile.bicubic_residual, **config)
+    model = build_model(name, bicubic_residual=profile.final.bicubic_residual, **config)
     eval_windows = evenly_spaced(face_windows(data, "eval", augment=False, lr_patch=None),
                                  profile.final.eval_windows)
     print(f"== {display_name(key, name, config)}: {profile.final_mode} protocol, "

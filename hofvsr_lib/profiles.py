@@ -32,6 +32,9 @@ class TrainProfile:
     lr_patch: int = 32
     lr: float = 1e-3
     eval_windows: int | None = None  # None: the whole eval split
+    # add the bicubic upscale of the centre frame to the network's output (no parameters), so
+    # that a short CPU training starts from bicubic instead of from zero; off for the paper
+    bicubic_residual: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,6 @@ class Profile:
     # "cached": flow net pretrained then frozen, SR net trained on its draft cubes (affordable
     # on a CPU); "joint": SOF-VSR's own end-to-end training (hofvsr_lib/final_training.py)
     final_mode: str = "cached"
-    # add the bicubic upscale of the centre frame to every network's output (no parameters):
-    # short CPU trainings start from bicubic instead of from zero; off in the paper profile
-    bicubic_residual: bool = False
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
@@ -73,10 +73,12 @@ PROFILES: dict[str, Profile] = {
         search=SearchProfile(
             max_trials=2,
             max_duration="15m",
-            trial=TrainProfile(epochs=2, iters_per_epoch=2, batch_size=4, eval_windows=8),
+            trial=TrainProfile(epochs=2, iters_per_epoch=2, batch_size=4, eval_windows=8,
+                               bicubic_residual=True),
             ofr_pretrain=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4),
         ),
-        final=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4, eval_windows=8),
+        final=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4, eval_windows=8,
+                           bicubic_residual=True),
     ),
     "cpu": Profile(
         name="cpu",
@@ -84,11 +86,13 @@ PROFILES: dict[str, Profile] = {
         dataset=DatasetProfile(max_frames_per_video=300),
         search=SearchProfile(
             max_trials=6,
-            max_duration="20m",
-            trial=TrainProfile(epochs=4, iters_per_epoch=25, eval_windows=64),
+            max_duration="12m",  # per strategy; 3 strategies ~25-30 min on 2 cores
+            trial=TrainProfile(epochs=4, iters_per_epoch=20, eval_windows=64,
+                               bicubic_residual=True),
             ofr_pretrain=TrainProfile(epochs=3, iters_per_epoch=40),
         ),
-        final=TrainProfile(epochs=6, iters_per_epoch=40, eval_windows=None),
+        final=TrainProfile(epochs=6, iters_per_epoch=40, eval_windows=None,
+                           bicubic_residual=True),
     ),
     "paper": Profile(
         name="paper",

@@ -1,0 +1,82 @@
+"""``hofvsr dataset build|fetch``: build the face video dataset, or fetch the default clips."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hofvsr_lib.data.sources import DEFAULT_TRAINING_SOURCES, SOURCES
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``build`` and ``fetch`` sub-commands to ``hofvsr dataset``."""
+    sub = parser.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
+    b = sub.add_parser(
+        "build", help="videos -> face sequences (PNG crops) + manifest.csv",
+        description="Detect, track and crop the main face of every video into aligned HR "
+                    "sequences, split train/eval by person, write OUT/manifest.csv. "
+                    "Re-running resumes: videos already done with the same settings are "
+                    "reused (keyed by content hash).")
+    b.add_argument("--videos", type=Path, default=None,
+                   help="a folder of videos (searched recursively; a first-level subfolder "
+                        "names the person, else the file name does) or one video; default: "
+                        "the project's real talking-head clips, fetched into the cache")
+    b.add_argument("--out", type=Path, required=True, help="dataset folder to write")
+    b.add_argument("--profile", default="cpu", help="smoke | cpu | paper (frames read per "
+                   "video, HR size, scale); default: cpu")
+    b.add_argument("--max-frames", type=int, default=None,
+                   help="frames read per video (overrides the profile; 0 = all)")
+    b.add_argument("--hr-size", type=int, default=None, help="HR crop side (profile: 144)")
+    b.add_argument("--min-face", type=int, default=None,
+                   help="smallest usable face, in source pixels (default 40)")
+    b.add_argument("--margin", type=float, default=None,
+                   help="margin around the face box on each side, fraction of its side "
+                        "(default 0.25)")
+    b.add_argument("--eval-persons", default=None,
+                   help="comma-separated persons for the eval split (default: ~20%% of the "
+                        "persons, picked by a hash of their names)")
+    b.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if "
+                   "available)")
+    b.add_argument("--threads", type=int, default=1,
+                   help="torch threads for face detection on the CPU (default 1: more help "
+                        "only on an otherwise idle machine)")
+    b.add_argument("--no-progress", action="store_true", help="no progress bars")
+    f = sub.add_parser("fetch", help="download and verify the default clips, print their paths")
+    f.add_argument("names", nargs="*", default=None,
+                   help=f"clips to fetch (default: the training sources); any of "
+                        f"{', '.join(SOURCES)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``hofvsr dataset ...``; exit code 1 only when nothing usable came out."""
+    if args.dataset_command == "fetch":
+        return _fetch(args.names or list(DEFAULT_TRAINING_SOURCES))
+    from hofvsr_lib.data.builder import BuildConfig, build_dataset
+    from hofvsr_lib.profiles import get_profile
+
+    profile = get_profile(args.profile)
+    max_frames = args.max_frames if args.max_frames != 0 else None
+    overrides = dict(hr_size=args.hr_size, min_face=args.min_face, margin=args.margin,
+                     eval_persons=tuple(p.strip() for p in args.eval_persons.split(",")
+                                        if p.strip()) if args.eval_persons else None)
+    cfg = BuildConfig.from_profile(profile.dataset, **overrides)
+    if args.max_frames is not None:
+        cfg = BuildConfig(**{**cfg.__dict__, "max_frames": max_frames})
+    if args.videos is not None and not args.videos.exists():
+        print(f"error: --videos {args.videos}: no such file or folder")
+        return 2
+    report = build_dataset(args.videos, args.out, cfg, device=args.device,
+                           progress=not args.no_progress, cpu_threads=args.threads)
+    return 0 if report.ok else 1
+
+
+def _fetch(names: list[str]) -> int:
+    from hofvsr_lib.data.sources import fetch_video
+
+    for n in names:
+        if n not in SOURCES:
+            print(f"error: unknown clip {n!r}; choose from {', '.join(SOURCES)}")
+            return 2
+        src = SOURCES[n]
+        print(f"{n:13s} {fetch_video(n)}  ({src.person or 'no face'}; {src.note})")
+    return 0

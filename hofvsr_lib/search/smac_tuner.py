@@ -1,0 +1,116 @@
+"""SMAC3 (``smac`` 2.x, random-forest Bayesian optimisation) as a custom NNI tuner (ask/tell).
+
+NNI's built-in SMAC depends on the abandoned ``smac4nni``, which fails on numpy 2
+(``../shared/ENVIRONMENT.md``). This tuner drives SMAC3's ask/tell interface instead:
+``generate_parameters`` asks, ``receive_trial_result`` tells the cost (the negated metric when
+maximising), a trial that ends without a final result is told as crashed, and ``import_data``
+tells earlier results (a resumed search). Used through
+``CustomAlgorithmConfig(class_name="hofvsr_lib.search.smac_tuner.SMACTuner", ...)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ConfigSpace import (
+    CategoricalHyperparameter,
+    Configuration,
+    ConfigurationSpace,
+    OrdinalHyperparameter,
+    UniformIntegerHyperparameter,
+)
+from nni.tuner import Tuner
+from nni.utils import extract_scalar_reward
+
+_log = logging.getLogger(__name__)
+
+
+def build_configspace(search_space: dict[str, dict], seed: int = 0) -> ConfigurationSpace:
+    """NNI search space -> ConfigSpace: numeric ``choice`` -> ordinal, other ``choice`` ->
+    categorical, ``randint`` [low, high) -> integer. Anything else raises ValueError (called by
+    the launcher before NNI starts, since a tuner raising inside NNI hangs the experiment)."""
+    cs = ConfigurationSpace(seed=seed)
+    for name, spec in search_space.items():
+        kind, values = spec.get("_type"), spec.get("_value")
+        if kind == "choice" and all(isinstance(v, int | float) for v in values):
+            cs.add(OrdinalHyperparameter(name, sorted(values)))
+        elif kind == "choice":
+            cs.add(CategoricalHyperparameter(name, list(values)))
+        elif kind == "randint":
+            cs.add(UniformIntegerHyperparameter(name, int(values[0]), int(values[1]) - 1))
+        else:
+            raise ValueError(f"SMAC tuner: parameter {name!r} has unsupported type {kind!r}")
+    return cs
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python numbers (NNI serialises parameters as JSON)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+class SMACTuner(Tuner):
+    """SMAC3 hyper-parameter optimisation facade behind NNI's Tuner interface."""
+
+    def __init__(self, optimize_mode: str = "maximize", seed: int = 0, n_trials: int = 40,
+                 n_initial: int | None = None, output_directory: str | None = None,
+                 crash_metric: float = 0.0):
+        if optimize_mode not in ("maximize", "minimize"):
+            raise ValueError(f"optimize_mode must be maximize or minimize, got {optimize_mode!r}")
+        self.sign = -1.0 if optimize_mode == "maximize" else 1.0
+        self.seed, self.n_trials = seed, n_trials
+        self.n_initial = n_initial if n_initial is not None else max(1, n_trials // 4)
+        self.output_directory = output_directory
+        self.crash_cost = self.sign * crash_metric
+        self.smac = None
+        self.space: ConfigurationSpace | None = None
+        self._running: dict[int, Any] = {}
+
+    def update_search_space(self, search_space: dict[str, dict]) -> None:
+        from smac import HyperparameterOptimizationFacade, Scenario
+
+        self.space = build_configspace(search_space, self.seed)
+        out = Path(self.output_directory or "smac3_output")
+        scenario = Scenario(self.space, deterministic=True, n_trials=self.n_trials,
+                            seed=self.seed, output_directory=out)
+        design = HyperparameterOptimizationFacade.get_initial_design(
+            scenario, n_configs=self.n_initial)
+        self.smac = HyperparameterOptimizationFacade(
+            scenario, _never_called, initial_design=design, overwrite=True,
+            logging_level=logging.WARNING)
+
+    def generate_parameters(self, parameter_id: int, **kwargs: Any) -> dict:
+        info = self.smac.ask()
+        self._running[parameter_id] = info
+        return {k: _plain(v) for k, v in dict(info.config).items()}
+
+    def receive_trial_result(self, parameter_id: int, parameters: dict, value: Any,
+                             **kwargs: Any) -> None:
+        from smac.runhistory import TrialValue
+
+        info = self._running.pop(parameter_id, None)
+        if info is None:
+            _log.warning("SMAC tuner: result for unknown parameter id %s ignored", parameter_id)
+            return
+        self.smac.tell(info, TrialValue(cost=self.sign * float(extract_scalar_reward(value))))
+
+    def trial_end(self, parameter_id: int, success: bool, **kwargs: Any) -> None:
+        from smac.runhistory import StatusType, TrialValue
+
+        info = self._running.pop(parameter_id, None)  # still here: no final result came
+        if info is not None:
+            self.smac.tell(info, TrialValue(cost=self.crash_cost, status=StatusType.CRASHED))
+
+    def import_data(self, data: list[dict]) -> None:
+        from smac.runhistory import TrialInfo, TrialValue
+
+        for record in data:
+            config = Configuration(self.space, values=record["parameter"])
+            cost = self.sign * float(extract_scalar_reward(record["value"]))
+            self.smac.tell(TrialInfo(config, seed=self.seed), TrialValue(cost=cost))
+        _log.info("SMAC tuner: imported %d earlier results", len(data))
+
+
+def _never_called(config: Configuration, seed: int = 0) -> float:
+    raise RuntimeError("the NNI SMAC tuner only uses ask/tell; trials run under NNI")

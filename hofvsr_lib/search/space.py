@@ -1,0 +1,38 @@
+"""The paper's search space in NNI's format: 10 x 8 x 10 = 800 SR-net configurations.
+
+All three are ``choice`` parameters (NNI: uniform prior over the listed values). The SMAC tuner
+maps sorted numeric choices to ordinal hyper-parameters, so its model sees their order.
+"""
+
+from __future__ import annotations
+
+import math
+
+RES_CHANNELS = list(range(32, 321, 32))  # Res_block channels c
+N_RES_BLOCKS = list(range(1, 9))  # number of Res_blocks n
+UP_CHANNELS = list(range(32, 321, 32))  # upsampling Conv2d channels u
+
+SEARCH_SPACE: dict[str, dict] = {
+    "res_channels": {"_type": "choice", "_value": RES_CHANNELS},
+    "n_res_blocks": {"_type": "choice", "_value": N_RES_BLOCKS},
+    "up_channels": {"_type": "choice", "_value": UP_CHANNELS},
+}
+PAPER_WINNER = {"res_channels": 64, "n_res_blocks": 5, "up_channels": 64}
+
+
+def space_size(space: dict[str, dict] = SEARCH_SPACE) -> int:
+    """Number of configurations of a space made of ``choice`` parameters."""
+    return math.prod(len(spec["_value"]) for spec in space.values())
+
+
+def validate_config(config: dict) -> dict[str, int]:
+    """``config`` reduced to (res_channels, n_res_blocks, up_channels) as ints, checked."""
+    out = {}
+    for name, spec in SEARCH_SPACE.items():
+        if name not in config:
+            raise ValueError(f"configuration {config} lacks {name!r}")
+        value = int(config[name])
+        if value not in spec["_value"]:
+            raise ValueError(f"{name}={value} is outside the search space {spec['_value']}")
+        out[name] = value
+    return out

@@ -1,0 +1,151 @@
+"""One search trial: train HO-FVSR(c, n, u) for the profile's epochs, evaluate every epoch.
+
+Modelled on NNI's mnist example: a plain training script with four ``nni`` calls
+(``get_next_parameter``, ``report_intermediate_result`` per epoch, ``report_final_result``,
+``get_trial_id``). Under NNI the configuration comes from the tuner; outside NNI give it on the
+command line, e.g. for debugging::
+
+    python -m hofvsr_lib.search.trial --cache results/search/ofr_cache/cpu-seed0/cubes.pt \
+        --profile smoke --res-channels 64 --n-res-blocks 5 --up-channels 64
+
+Modes: ``cached`` (default) trains only the SR net on the frozen OFR net's cached draft cubes;
+``joint`` trains the whole network from scratch with the SOF-VSR loss on the dataset.
+Every metric reported is a dict whose ``default`` is the eval PSNR (what the tuners maximise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import nni
+import torch
+
+from ..complexity import count_params, gflops
+from ..models import HOFVSR, SRNet
+from ..profiles import TrainProfile, get_profile
+from ..training import (
+    CubeDataset,
+    evenly_spaced,
+    load_cube_cache,
+    resolve_device,
+    seed_everything,
+    train_joint,
+    train_sr,
+)
+from .space import validate_config
+
+
+def face_windows(root: str | Path, split: str, **kwargs):
+    """The dataset engineer's ``FaceWindows`` (imported here so only joint mode needs it)."""
+    from ..data.dataset import FaceWindows
+
+    return FaceWindows(root, split=split, **kwargs)
+
+
+def network_cost(config: dict[str, int]) -> dict[str, float]:
+    """Parameters and GFLOPs (MACs, 36x36x3 input) of the whole HO-FVSR(c, n, u)."""
+    model = HOFVSR(config["res_channels"], config["n_res_blocks"], config["up_channels"])
+    return {"params": count_params(model), "gflops": gflops(model)}
+
+
+def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
+              cache: str | Path | None = None, data: str | Path | None = None,
+              device: str | None = None, report: bool = True) -> dict:
+    """Train and evaluate one configuration; returns the final result dict (also reported to
+    NNI when ``report``)."""
+    config = validate_config(config)
+    device = resolve_device(device)
+    seed_everything(seed)
+    start = time.perf_counter()
+
+    def on_epoch(epoch: int, record: dict) -> None:
+        print(json.dumps({"epoch": epoch, **record}), flush=True)
+        if report:
+            nni.report_intermediate_result(
+                {"default": record["psnr"], "ssim": record["ssim"], "loss": record["loss"],
+                 "epoch": epoch})
+
+    c, n, u = config["res_channels"], config["n_res_blocks"], config["up_channels"]
+    if mode == "cached":
+        if cache is None:
+            raise ValueError("cached mode needs --cache (the launcher's draft-cube cache)")
+        splits, _ = load_cube_cache(cache)
+        train_set = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"],
+                                lr_patch=profile.lr_patch, augment=True)
+        eval_set = evenly_spaced(CubeDataset(splits["eval"]["cubes"], splits["eval"]["hr"]),
+                                 profile.eval_windows)
+        net = SRNet(c, n, u, in_channels=train_set.cubes.shape[1],
+                    bicubic_residual=profile.bicubic_residual)
+        history = train_sr(net, train_set, profile, eval_set, device, seed, on_epoch)
+    elif mode == "joint":
+        if data is None:
+            raise ValueError("joint mode needs --data (the dataset directory)")
+        train_set = face_windows(data, "train", augment=True, lr_patch=profile.lr_patch,
+                                 all_hr=True)
+        eval_set = evenly_spaced(face_windows(data, "eval", augment=False, lr_patch=None),
+                                 profile.eval_windows)
+        net = HOFVSR(c, n, u, bicubic_residual=profile.bicubic_residual)
+        history = train_joint(net, "hofvsr", train_set, profile, eval_set, device, seed,
+                              on_epoch)
+    else:
+        raise ValueError(f"mode must be 'cached' or 'joint', got {mode!r}")
+    last = history[-1]
+    result = {
+        "default": last["psnr"], "ssim": last["ssim"], "loss": last["loss"],
+        **config, **network_cost(config), "mode": mode, "seed": seed,
+        "epochs_done": len(history),
+        "epoch_psnr": [h["psnr"] for h in history], "epoch_ssim": [h["ssim"] for h in history],
+        "epoch_loss": [h["loss"] for h in history],
+        "duration_s": time.perf_counter() - start, "device": str(device),
+    }
+    if report:
+        nni.report_final_result(result)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m hofvsr_lib.search.trial", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mode", choices=("cached", "joint"), default="cached")
+    p.add_argument("--profile", default="cpu", help="smoke, cpu or paper (its search.trial)")
+    p.add_argument("--train", help="JSON of TrainProfile fields, overrides --profile")
+    p.add_argument("--cache", help="draft-cube cache written by the launcher (cached mode)")
+    p.add_argument("--data", help="dataset directory (joint mode)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--res-channels", type=int, help="c (outside NNI)")
+    p.add_argument("--n-res-blocks", type=int, help="n (outside NNI)")
+    p.add_argument("--up-channels", type=int, help="u (outside NNI)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    given = {"res_channels": args.res_channels, "n_res_blocks": args.n_res_blocks,
+             "up_channels": args.up_channels}
+    under_nni = nni.get_experiment_id() != "STANDALONE"
+    if under_nni:
+        config = nni.get_next_parameter()
+    elif None in given.values():
+        print("outside NNI give --res-channels, --n-res-blocks and --up-channels",
+              file=sys.stderr)
+        return 2
+    else:
+        config = given
+    profile = (TrainProfile(**json.loads(args.train)) if args.train
+               else get_profile(args.profile).search.trial)
+    result = run_trial(config, args.mode, profile, args.seed, args.cache, args.data,
+                       args.device, report=under_nni)
+    print(json.dumps({"final": result}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The whole paper in the smoke profile: every notebook executed in order, then the book."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from hofvsr_lib.reproduce import STEPS
+
+
+# takes several minutes on 2 cores: NNI start-up and papermill kernels dominate
+def test_smoke_reproduction_builds_the_book(tmp_path):
+    dirs = {k: tmp_path / k for k in ("data", "results", "book")}
+    cmd = [sys.executable, "-m", "hofvsr_lib.cli", "reproduce", "--profile", "smoke",
+           *[arg for k, v in dirs.items() for arg in (f"--{k}", str(v))]]
+    subprocess.run(cmd, check=True)
+
+    for _, executed, _ in STEPS:
+        assert (dirs["book"] / "notebooks" / executed).exists(), executed
+    assert (dirs["book"] / "_build" / "html" / "index.html").exists()
+    html = (dirs["book"] / "_build" / "html" / "notebooks" / "06_table3.html").read_text()
+    assert "Table 3" in html and "figure7" in html.lower()
+
+    results = dirs["results"]
+    table = pd.read_csv(results / "table3.csv").set_index("key")
+    assert {"hofvsr_64_5_64", "tip", "accv", "fsrcnn", "edsr", "bicubic"} <= set(table.index)
+    assert table.loc["hofvsr_64_5_64", "params"] == 496_609
+    for strategy in ("tpe", "random", "smac"):
+        trials = pd.read_csv(results / "search" / strategy / "trials.csv")
+        assert (trials["status"] == "SUCCEEDED").any(), strategy
+    steps = json.loads((results / "provenance.json").read_text())["steps"]
+    assert set(steps) == {executed for _, executed, _ in STEPS}
+    for name in ("figure5_top5", "figure6_complexity", "figure7"):
+        assert (results / "figures" / f"{name}.png").exists(), name
