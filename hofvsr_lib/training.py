@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .metrics import psnr, shave_border, ssim
 from .models.losses import ofr_loss_accv, ofr_loss_tip, sofvsr_loss

@@ -140,3 +140,13 @@ def test_single_image_baselines(name, params):
     assert sr.shape == (2, 1, 64, 64) and flows == []
     loss, parts = sofvsr_loss(name, sr, torch.rand(2, 1, 64, 64), flows, None, None)
     assert parts["ofr"] == 0.0 and loss.item() == pytest.approx(parts["mse"])
+
+
+@pytest.mark.parametrize("name", ["hofvsr", "tip", "accv", "fsrcnn", "edsr"])
+def test_bicubic_residual_starts_from_bicubic(name):
+    model = build_model(name, bicubic_residual=True).eval()
+    x = torch.rand(1, 3, 1, 12, 16)
+    bicubic = F.interpolate(x[:, 1], scale_factor=4, mode="bicubic", align_corners=False)
+    with torch.no_grad():
+        assert torch.allclose(model(x), bicubic, atol=1e-6)
+    assert count_params(model) == count_params(build_model(name))

@@ -33,6 +33,14 @@ def conv1x1(c_in: int, c_out: int, bias: bool = False) -> nn.Conv2d:
     return nn.Conv2d(c_in, c_out, 1, bias=bias)
 
 
+def zero_(layer: nn.Module) -> nn.Module:
+    """Zero a layer's weights and bias: the last layer of a network that adds a bicubic
+    residual, so that the untrained network outputs exactly bicubic."""
+    for param in layer.parameters():
+        nn.init.zeros_(param)
+    return layer
+
+
 def channel_shuffle(x: torch.Tensor, groups: int = 2) -> torch.Tensor:
     """ShuffleNet channel shuffle: interleave the channels of ``groups`` equal groups."""
     b, c, h, w = x.shape

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .common import check_input, conv3x3
+from .common import check_input, conv3x3, zero_
 
 
 class _SingleImage(nn.Module):
@@ -51,6 +51,8 @@ class FSRCNN(_SingleImage):
                    nn.ConvTranspose2d(d, 1, 9, stride=scale, padding=4,
                                       output_padding=scale - 1)]
         self.net = nn.Sequential(*layers)
+        if bicubic_residual:
+            zero_(self.net[-1])
 
     def body(self, y: torch.Tensor) -> torch.Tensor:
         return self.net(y)
@@ -88,6 +90,8 @@ class EDSR(_SingleImage):
             conv3x3(c, 4 * c, bias=True), nn.PixelShuffle(2),
             conv3x3(c, 1, bias=True),
         )
+        if bicubic_residual:
+            zero_(self.tail[-1])
 
     def body(self, y: torch.Tensor) -> torch.Tensor:
         features = self.head(y)

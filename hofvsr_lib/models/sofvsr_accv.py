@@ -20,6 +20,7 @@ from .common import (
     pad_to_multiple,
     phase_warps,
     upsample_flow,
+    zero_,
 )
 from .sofvsr_tip import Flows
 
@@ -84,6 +85,8 @@ class SRNetACCV(nn.Module):
         )
         self.scale = scale
         self.bicubic_residual = bicubic_residual
+        if bicubic_residual:
+            zero_(self.tail[-2])  # the conv before PixelShuffle
 
     def forward(self, cube: torch.Tensor) -> torch.Tensor:
         features = [self.head(cube)]

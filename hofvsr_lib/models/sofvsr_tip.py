@@ -22,6 +22,7 @@ from .common import (
     pad_to_multiple,
     phase_warps,
     upsample_flow,
+    zero_,
 )
 
 Flows = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
@@ -86,6 +87,8 @@ class SRNet(nn.Module):
         )
         self.scale = scale
         self.bicubic_residual = bicubic_residual
+        if bicubic_residual:
+            zero_(self.body[-1])
 
     def forward(self, cube: torch.Tensor) -> torch.Tensor:
         """(B, in_channels, h, w) draft cube -> (B, 1, 4h, 4w)."""
