@@ -94,10 +94,10 @@ def augment_cube(cube: torch.Tensor, hr: torch.Tensor, hflip: bool, vflip: bool,
     (see the module docstring). Applied in the order transpose, hflip, vflip.
     """
     c, h, w = cube.shape
-    n_neigh, n_plain = divmod(c, scale * scale)  # TIP/HO: 2 x 16 + 1, ACCV: 2 x 16 + 3
-    if n_neigh == 0 or n_plain == 0:
-        raise ValueError(f"a draft cube has k plain frames + 2 x {scale * scale} phase "
-                         f"channels (k < {scale * scale}), got {c} channels")
+    n_neigh, n_plain = divmod(c, scale * scale)  # TIP/HO: 1 + 2 x 16, ACCV: 3 + 2 x 16
+    if n_neigh == 0 or not 1 <= n_plain <= n_neigh + 1:
+        raise ValueError(f"a draft cube has the centre (or all frames) + {scale * scale} phase "
+                         f"channels per neighbour, got {c} channels")
     centre = cube[:n_plain]
     phases = cube[n_plain:].reshape(n_neigh, scale, scale, h, w)  # (k, i, j, y, x)
     if transpose:

@@ -28,7 +28,7 @@ def test_bench_json_lists_the_three_networks_and_bicubic(tmp_path, capsys):
         assert set(by_model[m]["variants_fps"]) == set(VARIANTS)
         assert by_model[m]["draft_cube_ms"] > 0 and by_model[m]["sr_ms"] > 0
     saved = json.loads(out.read_text())
-    assert saved["results"] == rows and saved["provenance"]["threads"] >= 1
+    assert saved["results"] == rows and saved["provenance"]["machine"]["torch_threads"] >= 1
 
 
 @pytest.mark.parametrize("name", ["hofvsr", "accv"])

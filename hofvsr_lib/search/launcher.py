@@ -299,6 +299,15 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
         if sessions and sessions[-1].get("experiment_id") == stale["experiment_id"]:
             sessions[-1]["status"] = "KILLED"
 
+    remaining = sp.max_trials - len(records)
+    spent = sum(s.get("wall_s", 0.0) for s in sessions)
+    time_left = parse_duration(sp.max_duration) - spent
+    if remaining <= 0 or time_left <= 0:  # done: keep the provenance of the runs that did it
+        prov.update({"sessions": sessions, "running": None})
+        _write_provenance(prov_path, prov)
+        print(f"{strategy}: search complete ({len(records)} trials recorded)")
+        return prov
+
     prov.update({"strategy": strategy, "mode": mode, "seed": seed, "profile": profile.to_dict(),
                  "search_space": SEARCH_SPACE, "space_size": space_size(),
                  "versions": software_versions(), "machine": machine_info(),
@@ -311,14 +320,6 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
                                                      if k != "ofr_history"}}
     elif data is None:
         raise ValueError("joint mode needs --data")
-
-    remaining = sp.max_trials - len(records)
-    spent = sum(s.get("wall_s", 0.0) for s in sessions)
-    time_left = parse_duration(sp.max_duration) - spent
-    if remaining <= 0 or time_left <= 0:
-        _write_provenance(prov_path, prov)
-        print(f"{strategy}: search complete ({len(records)} trials recorded)")
-        return prov
 
     session = len(sessions)
     trial_cmd = [sys.executable, "-m", "hofvsr_lib.search.trial", "--mode", mode,
