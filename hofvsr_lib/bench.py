@@ -241,7 +241,7 @@ def write_bench(path: Path, results: list[dict], profile: str | None = None,
                 **settings) -> Path:
     """Write ``{"provenance", "results"}`` atomically (provenance: ``hofvsr_lib.provenance``
     plus the load average, which tells how busy the machine was)."""
-    prov = run_provenance(profile or "none", load_average=os.getloadavg(),
+    prov = run_provenance(profile, load_average=os.getloadavg(),
                           command=" ".join(sys.argv), settings=settings)
     return write_json(path, {"provenance": prov, "results": results})
 

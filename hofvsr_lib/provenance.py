@@ -48,11 +48,12 @@ def git_commit() -> str:
         return "unknown"
 
 
-def run_provenance(profile: str, **extra: Any) -> dict[str, Any]:
-    """A provenance record for a run of ``profile`` started now."""
+def run_provenance(profile: str | None, **extra: Any) -> dict[str, Any]:
+    """A provenance record for a run of ``profile`` (None: outside any profile) started now."""
     from .profiles import get_profile
 
-    return {"profile": profile, "profile_settings": get_profile(profile).to_dict(),
+    settings = get_profile(profile).to_dict() if profile else None
+    return {"profile": profile, "profile_settings": settings,
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": git_commit(), "versions": software_versions(), "machine": machine_info(),
             **extra}
