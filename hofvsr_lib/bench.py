@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from hofvsr_lib.complexity import TABLE3_MODELS
-from hofvsr_lib.enhance import DEFAULT_CHECKPOINT, enhance_video
+from hofvsr_lib.enhance import DEFAULT_CHECKPOINT, apply_torch_args, enhance_video
 from hofvsr_lib.imaging import upscale
 from hofvsr_lib.models import DISPLAY_NAMES, build_model, load_checkpoint
 from hofvsr_lib.models.common import pad_to_multiple
@@ -274,10 +274,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda but no CUDA device is available", file=sys.stderr)
+    if not apply_torch_args(args):
         return 2
     devices = default_devices() if args.device == "all" else [args.device]
     variants = tuple(dict.fromkeys(args.variants))

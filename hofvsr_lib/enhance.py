@@ -291,11 +291,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CPU threads for PyTorch (default: PyTorch's choice)")
 
 
-def run(args: argparse.Namespace) -> int:
+def apply_torch_args(args: argparse.Namespace) -> bool:
+    """Apply ``--threads``; False (with a message) when ``--device cuda`` has no GPU."""
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but no CUDA device is available", file=sys.stderr)
+        return False
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    if not apply_torch_args(args):
         return 2
     try:
         model = load_model(args.checkpoint, args.device)
