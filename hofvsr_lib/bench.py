@@ -31,7 +31,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +38,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from hofvsr_lib.complexity import TABLE3_MODELS
+from hofvsr_lib.complexity import TABLE3_MODELS, time_interleaved
 from hofvsr_lib.enhance import DEFAULT_CHECKPOINT, apply_torch_args, enhance_video
 from hofvsr_lib.imaging import upscale
 from hofvsr_lib.models import DISPLAY_NAMES, build_model, load_checkpoint
@@ -100,27 +99,6 @@ def make_variant(model: nn.Module, variant: str, x: torch.Tensor) -> Forward:
     if variant == "compile":
         return torch.compile(model)
     raise ValueError(f"unknown variant {variant!r}; choose from {VARIANTS + ('compile',)}")
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def time_interleaved(fns: dict[str, Forward], x: torch.Tensor, repeats: int, warmup: int
-                     ) -> dict[str, list[float]]:
-    """Seconds per call of each function, one call of each per round."""
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    with torch.inference_mode():
-        for r in range(warmup + repeats):
-            for k, fn in fns.items():
-                _sync(x.device)
-                t0 = time.perf_counter()
-                fn(x)
-                _sync(x.device)
-                if r >= warmup:
-                    times[k].append(time.perf_counter() - t0)
-    return times
 
 
 def split_times(model: nn.Module, x: torch.Tensor, repeats: int) -> dict[str, float]:

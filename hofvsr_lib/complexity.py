@@ -16,6 +16,8 @@ import json
 import platform
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -47,25 +49,41 @@ def gflops(model: nn.Module, h: int = 36, w: int = 36, frames: int = 3) -> float
     return float(macs) / 1e9
 
 
-def measure_latency(model: nn.Module, x: torch.Tensor, repeats: int = 50,
-                    warmup: int = 10) -> dict:
-    """Median seconds per forward pass under ``torch.inference_mode`` after ``warmup`` runs;
-    also FPS (= batch / median), the spread, and the device and thread count."""
-    model.eval()
-    sync = torch.cuda.synchronize if x.device.type == "cuda" else (lambda: None)
-    times = []
+def synchronize(device: torch.device) -> None:
+    """Wait for the work queued on ``device`` (CUDA runs asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_interleaved(fns: dict[str, Callable[[torch.Tensor], Any]], x: torch.Tensor,
+                     repeats: int, warmup: int) -> dict[str, list[float]]:
+    """Seconds per call of each function, one call of each per round (``warmup`` rounds
+    untimed), so that a machine busy with other work slows all of them alike."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
     with torch.inference_mode():
-        for i in range(warmup + repeats):
-            sync()
-            start = time.perf_counter()
-            model(x)
-            sync()
-            if i >= warmup:
-                times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    return {"latency_s": median, "fps": x.shape[0] / median, "min_s": min(times),
-            "max_s": max(times), "repeats": repeats, "warmup": warmup,
-            "device": str(x.device), "threads": torch.get_num_threads()}
+        for r in range(warmup + repeats):
+            for k, fn in fns.items():
+                synchronize(x.device)
+                start = time.perf_counter()
+                fn(x)
+                synchronize(x.device)
+                if r >= warmup:
+                    times[k].append(time.perf_counter() - start)
+    return times
+
+
+def measure_latencies(models: dict[str, nn.Module], x: torch.Tensor, repeats: int = 50,
+                      warmup: int = 10) -> dict[str, dict]:
+    """Per model (eval mode, ``torch.inference_mode``, timed interleaved): the median seconds
+    per forward pass, FPS (= batch / median), the spread, and the device and thread count."""
+    times = time_interleaved({k: m.eval() for k, m in models.items()}, x, repeats, warmup)
+    out = {}
+    for key, t in times.items():
+        median = statistics.median(t)
+        out[key] = {"latency_s": median, "fps": x.shape[0] / median, "min_s": min(t),
+                    "max_s": max(t), "repeats": repeats, "warmup": warmup,
+                    "device": str(x.device), "threads": torch.get_num_threads()}
+    return out
 
 
 def table3_complexity(h: int = 36, w: int = 36) -> list[dict]:

@@ -10,9 +10,9 @@ import argparse
 import json
 from pathlib import Path
 
+from .data.dataset import FaceWindows
 from .final_training import bicubic_scores
 from .models import DISPLAY_NAMES, load_checkpoint
-from .search.trial import face_windows
 from .training import evaluate, evenly_spaced, resolve_device
 
 
@@ -21,7 +21,7 @@ def evaluate_checkpoint(checkpoint: str | Path, data: str | Path, split: str = "
     """-> {"model", "config", "psnr", "ssim", "bicubic_psnr", "bicubic_ssim", "windows", ...}."""
     device = resolve_device(device)
     model, meta = load_checkpoint(checkpoint, map_location=device)
-    dataset = evenly_spaced(face_windows(data, split, augment=False, lr_patch=None), windows)
+    dataset = evenly_spaced(FaceWindows(data, split, augment=False, lr_patch=None), windows)
     scores = evaluate(model, dataset, device=device)
     bicubic = bicubic_scores(dataset)
     return {"model": meta["provenance"].get("display", DISPLAY_NAMES[meta["model"]]),

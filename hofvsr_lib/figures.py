@@ -3,6 +3,10 @@
 * Figure 5: the top 5 trials of each strategy, evaluation error (MSE) per epoch.
 * Figure 6: (a) parameters and (b) GFLOPs against the final eval PSNR of every trial, the
   overall winner marked.
+
+And the measured speed (``results/bench/*.json``): the networks and the enhance pipeline
+(``hofvsr bench``), and what each training stage of a profile costs
+(``benchmarks/training_cost.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
+from .paper import TABLE3
 from .search.records import load_trials
 
 STRATEGIES = ("tpe", "random", "smac")
@@ -110,3 +116,61 @@ def final_curves(records: list[dict]) -> plt.Figure:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+PIPELINE_STAGES = ("decode", "detect", "network", "splice", "encode")
+
+
+def speed_figure(bench: str | Path) -> plt.Figure:
+    """A stored ``hofvsr bench --out`` file: (a) FPS of the three networks under every
+    variant beside the paper's (GTX 1080Ti), (b) milliseconds per frame of each stage of the
+    enhance pipeline on the same device."""
+    data = json.loads(Path(bench).read_text())
+    rows, machine = data["results"], data["provenance"]["machine"]
+    nets = [r for r in rows if "variants_fps" in r]
+    pipes = [r for r in rows if r["model"].startswith("pipeline")
+             and r["device"] == nets[0]["device"]]
+    fig, axes = plt.subplots(1, 2 if pipes else 1, figsize=(14 if pipes else 7, 4.5),
+                             squeeze=False)
+    ax, x = axes[0, 0], np.arange(len(nets))
+    variants = list(nets[0]["variants_fps"])
+    width = 0.8 / len(variants)
+    for i, v in enumerate(variants):
+        ax.bar(x + i * width, [r["variants_fps"][v] for r in nets], width, label=v)
+    centre = x + 0.4 - width / 2
+    ax.scatter(centre, [TABLE3.loc[r["model"], "fps"] for r in nets], marker="_", s=600,
+               color="k", label="paper (GTX 1080Ti)")
+    ax.set_xticks(centre, [r["model"] for r in nets])
+    ax.set_ylabel("frames / s (36x36x1x3, batch 1)")
+    ax.set_ylim(0, 1.3 * max(max(r["variants_fps"].values()) for r in nets))
+    ax.legend(fontsize=8, ncol=3, loc="upper left")
+    device = machine.get("gpu") if nets[0]["device"] == "cuda" else (
+        f"{machine.get('processor', 'CPU')}, {nets[0]['threads']} threads")
+    ax.set_title(f"{device}; headline variant: {nets[0]['optimisation']}", fontsize=10)
+    if pipes:
+        ax, bottom = axes[0, 1], np.zeros(len(pipes))
+        for stage in PIPELINE_STAGES:
+            values = np.array([r[f"{stage}_ms"] for r in pipes])
+            ax.bar([f"{r['model']}\n{r['video']}" for r in pipes], values, bottom=bottom,
+                   label=stage)
+            bottom += values
+        ax.axhline(40, color="k", ls="--", label="25 FPS budget")
+        ax.set_ylabel("ms per frame")
+        ax.set_title(f"enhance pipeline, {pipes[0]['frames']} frames", fontsize=10)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def training_cost_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """A stored ``benchmarks/training_cost.py --out`` file: one row per training stage
+    (milliseconds per step, steps in the profile, hours), and the whole-profile estimate in
+    hours (searches: 3 strategies, trials averaged over the smallest, the paper's and the
+    largest network of the space; evaluation passes left out)."""
+    data = json.loads(Path(path).read_text())
+    table = pd.DataFrame(data["stages"]).set_index("stage")
+    table["ms_per_step"] = 1000 * table.pop("step_s")
+    columns = ["ms_per_step", "steps_in_profile", "hours_in_profile"]
+    estimate = {k: round(v, 1) for k, v in data["estimate"].items() if k.endswith("_h")}
+    device = data["provenance"]["machine"].get("gpu") or data["device"]
+    return table[columns].round(2), {"profile": data["profile"], "device": device, **estimate}

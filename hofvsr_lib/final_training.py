@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data.dataset import FaceWindows
 from .models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
 from .profiles import Profile, get_profile
 from .provenance import run_provenance, write_json
-from .search.trial import face_windows
 from .training import (
     CubeDataset,
     cache_draft_cubes,
@@ -81,7 +81,7 @@ def _pretrained_ofr(family: str, data: Path, profile: Profile, out: Path, device
     model = build_model(family)
     start = time.perf_counter()
     budget = profile.search.ofr_pretrain
-    windows = face_windows(data, "train", augment=True, lr_patch=budget.lr_patch, all_hr=True)
+    windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch, all_hr=True)
     history = pretrain_ofr(model, windows, budget, device, seed)
     seconds = time.perf_counter() - start
     save_checkpoint(path, model, stage="ofr_pretrain", history=history, seconds=seconds,
@@ -98,7 +98,7 @@ def _train_cached(model: nn.Module, data: Path, profile: Profile, out: Path,
     model.ofr.load_state_dict(ofr_state)
     model.ofr.requires_grad_(False)
     start = time.perf_counter()
-    cubes = cache_draft_cubes(model, face_windows(data, "train", augment=False, lr_patch=None),
+    cubes = cache_draft_cubes(model, FaceWindows(data, "train", augment=False, lr_patch=None),
                               device=device, desc=f"cubes for {model.name}")
     cache_seconds = time.perf_counter() - start
     train_set = CubeDataset(cubes["cubes"], cubes["hr"], lr_patch=profile.final.lr_patch,
@@ -132,7 +132,7 @@ def train_network(key: str, name: str, config: dict, data: str | Path, profile: 
     device = resolve_device(device)
     seed_everything(seed)
     model = build_model(name, bicubic_residual=profile.final.bicubic_residual, **config)
-    eval_windows = evenly_spaced(face_windows(data, "eval", augment=False, lr_patch=None),
+    eval_windows = evenly_spaced(FaceWindows(data, "eval", augment=False, lr_patch=None),
                                  profile.final.eval_windows)
     print(f"== {display_name(key, name, config)}: {profile.final_mode} protocol, "
           f"{profile.final.epochs} epochs x {profile.final.iters_per_epoch} steps", flush=True)
@@ -140,7 +140,7 @@ def train_network(key: str, name: str, config: dict, data: str | Path, profile: 
     if profile.final_mode == "cached" and hasattr(model, "ofr"):
         stages = _train_cached(model, data, profile, out, eval_windows, device, seed)
     else:
-        windows = face_windows(data, "train", augment=True, lr_patch=profile.final.lr_patch,
+        windows = FaceWindows(data, "train", augment=True, lr_patch=profile.final.lr_patch,
                                all_hr=True)
         stages = {"history": train_joint(model, name, windows, profile.final, device=device,
                                          seed=seed,

@@ -46,6 +46,9 @@ class SearchProfile:
     trial: TrainProfile
     ofr_pretrain: TrainProfile  # the frozen OFR net whose draft cubes the trials share
     trial_concurrency: int = 1
+    # TPE samples at random until it has this many results (NNI's default is 20); a search
+    # shorter than that never reaches TPE's model, so short profiles lower it
+    tpe_startup_trials: int = 20
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ PROFILES: dict[str, Profile] = {
             trial=TrainProfile(epochs=4, iters_per_epoch=20, eval_windows=64,
                                bicubic_residual=True),
             ofr_pretrain=TrainProfile(epochs=3, iters_per_epoch=40),
+            tpe_startup_trials=3,  # 3 random start-up trials, then 3 from TPE's model
         ),
         final=TrainProfile(epochs=6, iters_per_epoch=40, eval_windows=None,
                            bicubic_residual=True),

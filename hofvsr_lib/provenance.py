@@ -40,12 +40,17 @@ def machine_info() -> dict[str, Any]:
 
 
 def git_commit() -> str:
-    """The repository's HEAD commit (``unknown`` outside a git checkout)."""
+    """The repository's HEAD commit, ``-dirty`` appended when the library's code differs from
+    it (``unknown`` outside a git checkout)."""
+    package = Path(__file__).parent
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True, cwd=Path(__file__).parent).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True, cwd=package).stdout.strip()
+        changed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "."],
+                                 cwd=package).returncode != 0
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head + ("-dirty" if changed else "")
 
 
 def run_provenance(profile: str | None, **extra: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .profiles import PROFILES, get_profile
@@ -81,14 +82,17 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
     results.mkdir(parents=True, exist_ok=True)
     record_path = results / "provenance.json"
     record = run_provenance(profile)
-    record["steps"] = {}
+    previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    # steps not re-run keep their record (a re-render must not erase the compute run's)
+    record["steps"] = previous.get("steps", {}) if previous.get("profile") == profile else {}
     common = {"profile": profile, "data_dir": str(data), "results_dir": str(results)}
     for source, executed, extra in STEPS:
         if only and not any(executed.startswith(o) for o in only):
             continue
         seconds = run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
                                {**common, **extra})
-        record["steps"][executed] = {"wall_s": round(seconds, 1)}
+        record["steps"][executed] = {"wall_s": round(seconds, 1), "commit": record["commit"],
+                                     "finished": datetime.now(UTC).isoformat(timespec="seconds")}
         write_json(record_path, record)
     index = build_book(book)
     record["book"] = str(index.relative_to(ROOT)) if index.is_relative_to(ROOT) else str(index)

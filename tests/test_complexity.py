@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from hofvsr_lib.complexity import gflops, measure_latency
+from hofvsr_lib.complexity import gflops, measure_latencies
 from hofvsr_lib.models import build_model
 
 PAPER = {"accv": 2.55, "tip": 2.74, "hofvsr": 2.02}
@@ -18,12 +18,15 @@ def test_gflops_within_one_percent_of_the_paper(name):
     assert gflops(build_model(name)) == pytest.approx(PAPER[name], rel=0.01)
 
 
-def test_latency_helper_reports_median_and_fps():
-    stats = measure_latency(build_model("hofvsr"), torch.rand(1, 3, 1, 36, 36), repeats=3,
-                            warmup=1)
-    assert stats["fps"] == pytest.approx(1 / stats["latency_s"])
-    assert stats["min_s"] <= stats["latency_s"] <= stats["max_s"]
-    assert stats["threads"] >= 1
+def test_latency_helper_reports_median_and_fps_of_every_model():
+    stats = measure_latencies({"ho": build_model("hofvsr"), "fsrcnn": build_model("fsrcnn")},
+                              torch.rand(1, 3, 1, 36, 36), repeats=3, warmup=1)
+    assert set(stats) == {"ho", "fsrcnn"}
+    for s in stats.values():
+        assert s["fps"] == pytest.approx(1 / s["latency_s"])
+        assert s["min_s"] <= s["latency_s"] <= s["max_s"]
+        assert s["repeats"] == 3 and s["threads"] >= 1
+    assert stats["fsrcnn"]["latency_s"] < stats["ho"]["latency_s"]
 
 
 def test_info_json_gives_the_exact_counts():

@@ -6,9 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import Dataset
 
 from hofvsr_lib.models import HOFVSR
-from hofvsr_lib.training import CubeDataset, augment_cube, evenly_spaced
+from hofvsr_lib.training import CubeDataset, augment_cube, batch_stream, evenly_spaced
 
 
 class GradientFlow(nn.Module):
@@ -58,3 +59,25 @@ def test_cube_dataset_crops_matching_hr_and_rejects_bad_cubes():
     with pytest.raises(ValueError, match="channels"):
         augment_cube(torch.rand(30, 4, 4), torch.rand(1, 16, 16), True, False, False)
     assert len(evenly_spaced(CubeDataset(cubes, hr), 2)) == 2
+
+
+class _RandomItems(Dataset):
+    """Items drawn from torch's generator, as FaceWindows' crops and flips are."""
+
+    def __len__(self) -> int:
+        return 10
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return torch.tensor([float(i), float(torch.rand(()))])
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_batch_stream_is_reproducible_with_loading_processes(workers):
+    def first_batches(seed):
+        torch.manual_seed(seed)  # as seed_everything does before every training
+        stream = batch_stream(_RandomItems(), 4, seed, workers)
+        return torch.stack([next(stream) for _ in range(3)])
+
+    a, b = first_batches(0), first_batches(0)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, first_batches(1))

@@ -19,6 +19,7 @@ Boxes are float ``(x0, y0, x1, y1)`` in pixels of the frame given to the detecto
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import cv2
@@ -49,7 +50,9 @@ class FaceDetector:
         batch_size: int = 16,
         cpu_threads: int | None = 1,
     ) -> None:
-        from facenet_pytorch import MTCNN  # heavy import, only when detecting
+        with warnings.catch_warnings():  # its weight downloader imports tqdm.auto, which
+            warnings.simplefilter("ignore")  # warns in a notebook without ipywidgets
+            from facenet_pytorch import MTCNN  # heavy import, only when detecting
 
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -62,12 +62,15 @@ def strategy_dir(out: str | Path, strategy: str, mode: str) -> Path:
     return Path(out) / (strategy if mode == "cached" else f"{strategy}-joint")
 
 
-def tuner_config(strategy: str, seed: int, n_trials: int, work_dir: Path):
+def tuner_config(strategy: str, seed: int, n_trials: int, work_dir: Path,
+                 tpe_startup_trials: int = 20):
     """NNI tuner config of a strategy: TPE and Random are NNI's, SMAC our SMAC3 wrapper."""
     from nni.experiment import AlgorithmConfig, CustomAlgorithmConfig
 
     if strategy == "tpe":
-        return AlgorithmConfig(name="TPE", class_args={"optimize_mode": "maximize", "seed": seed})
+        return AlgorithmConfig(name="TPE", class_args={
+            "optimize_mode": "maximize", "seed": seed,
+            "tpe_args": {"n_startup_jobs": tpe_startup_trials}})
     if strategy == "random":
         return AlgorithmConfig(name="Random", class_args={"seed": seed})
     if strategy == "smac":
@@ -207,6 +210,7 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
     """Train the OFR net once (``profile.search.ofr_pretrain``), freeze it and cache the draft
     cubes of the train split and of the eval windows the trials use. Reused when the dataset
     manifest, the profile and the seed are unchanged. Returns (cache path, its metadata)."""
+    from ..data.dataset import FaceWindows
     from ..data.sources import sha256_file
     from ..models import HOFVSR, save_checkpoint
     from ..training import (
@@ -217,7 +221,6 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
         save_cube_cache,
         seed_everything,
     )
-    from .trial import face_windows
 
     data = Path(data)
     manifest = data / "manifest.csv"
@@ -238,7 +241,7 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
         seed_everything(seed)
         model = HOFVSR()
         start = time.perf_counter()
-        train_windows = face_windows(data, "train", augment=True,
+        train_windows = FaceWindows(data, "train", augment=True,
                                      lr_patch=profile.search.ofr_pretrain.lr_patch, all_hr=True)
         history = pretrain_ofr(model, train_windows, profile.search.ofr_pretrain, device, seed)
         pretrain_s = time.perf_counter() - start
@@ -246,11 +249,11 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
                         **key)
         start = time.perf_counter()
         splits = {
-            "train": cache_draft_cubes(model, face_windows(data, "train", augment=False,
+            "train": cache_draft_cubes(model, FaceWindows(data, "train", augment=False,
                                                            lr_patch=None), device=device,
                                        desc="cache train cubes"),
             "eval": cache_draft_cubes(model, evenly_spaced(
-                face_windows(data, "eval", augment=False, lr_patch=None),
+                FaceWindows(data, "eval", augment=False, lr_patch=None),
                 profile.search.trial.eval_windows), device=device, desc="cache eval cubes"),
         }
         meta = {"key": key, "ofr_history": history, "ofr_pretrain_s": pretrain_s,
@@ -336,7 +339,8 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     cfg.trial_command = " ".join(_quote(a) for a in trial_cmd)
     cfg.trial_code_directory = str(nni_dir)
     cfg.search_space = SEARCH_SPACE
-    cfg.tuner = tuner_config(strategy, seed + 1000 * session, sp.max_trials, nni_dir)
+    cfg.tuner = tuner_config(strategy, seed + 1000 * session, sp.max_trials, nni_dir,
+                             sp.tpe_startup_trials)
     cfg.max_trial_number = remaining
     cfg.trial_concurrency = sp.trial_concurrency
     cfg.max_experiment_duration = f"{max(60, int(time_left))}s"

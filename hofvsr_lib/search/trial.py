@@ -25,6 +25,7 @@ import nni
 import torch
 
 from ..complexity import count_params, gflops
+from ..data.dataset import FaceWindows
 from ..models import HOFVSR, SRNet
 from ..profiles import TrainProfile, get_profile
 from ..training import (
@@ -37,13 +38,6 @@ from ..training import (
     train_sr,
 )
 from .space import validate_config
-
-
-def face_windows(root: str | Path, split: str, **kwargs):
-    """The dataset engineer's ``FaceWindows`` (imported here so only joint mode needs it)."""
-    from ..data.dataset import FaceWindows
-
-    return FaceWindows(root, split=split, **kwargs)
 
 
 def network_cost(config: dict[str, int]) -> dict[str, float]:
@@ -84,9 +78,9 @@ def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
     elif mode == "joint":
         if data is None:
             raise ValueError("joint mode needs --data (the dataset directory)")
-        train_set = face_windows(data, "train", augment=True, lr_patch=profile.lr_patch,
+        train_set = FaceWindows(data, "train", augment=True, lr_patch=profile.lr_patch,
                                  all_hr=True)
-        eval_set = evenly_spaced(face_windows(data, "eval", augment=False, lr_patch=None),
+        eval_set = evenly_spaced(FaceWindows(data, "eval", augment=False, lr_patch=None),
                                  profile.eval_windows)
         net = HOFVSR(c, n, u, bicubic_residual=profile.bicubic_residual)
         history = train_joint(net, "hofvsr", train_set, profile, eval_set, device, seed,
