@@ -141,7 +141,7 @@ def train_network(key: str, name: str, config: dict, data: str | Path, profile: 
         stages = _train_cached(model, data, profile, out, eval_windows, device, seed)
     else:
         windows = FaceWindows(data, "train", augment=True, lr_patch=profile.final.lr_patch,
-                               all_hr=True)
+                              all_hr=True)
         stages = {"history": train_joint(model, name, windows, profile.final, device=device,
                                          seed=seed,
                                          callback=_eval_callback(model, eval_windows, device))}

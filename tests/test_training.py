@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from hofvsr_lib.models import HOFVSR
+from hofvsr_lib.models import HOFVSR, SOFVSR_ACCV
 from hofvsr_lib.training import CubeDataset, augment_cube, batch_stream, evenly_spaced
 
 
@@ -35,10 +35,12 @@ def _spatial(t, hflip, vflip, transpose):
     return t
 
 
+@pytest.mark.parametrize("make_model", [lambda: HOFVSR(32, 1, 32), SOFVSR_ACCV],
+                         ids=["tip-cube-33ch", "accv-cube-35ch"])
 @pytest.mark.parametrize("hflip,vflip,transpose",
                          [c for c in itertools.product((False, True), repeat=3) if any(c)])
-def test_augmented_cube_equals_cube_of_augmented_frames(hflip, vflip, transpose):
-    model = HOFVSR(32, 1, 32)
+def test_augmented_cube_equals_cube_of_augmented_frames(make_model, hflip, vflip, transpose):
+    model = make_model()
     model.ofr = GradientFlow()
     frames = F.avg_pool2d(torch.rand(3, 1, 20, 24), 2).reshape(1, 3, 1, 10, 12)
     cube = model.draft_cube(frames)[0][0]

@@ -242,7 +242,7 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
         model = HOFVSR()
         start = time.perf_counter()
         train_windows = FaceWindows(data, "train", augment=True,
-                                     lr_patch=profile.search.ofr_pretrain.lr_patch, all_hr=True)
+                                    lr_patch=profile.search.ofr_pretrain.lr_patch, all_hr=True)
         history = pretrain_ofr(model, train_windows, profile.search.ofr_pretrain, device, seed)
         pretrain_s = time.perf_counter() - start
         save_checkpoint(cache_dir / "ofr.pt", model, stage="ofr_pretrain", history=history,
@@ -250,7 +250,7 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
         start = time.perf_counter()
         splits = {
             "train": cache_draft_cubes(model, FaceWindows(data, "train", augment=False,
-                                                           lr_patch=None), device=device,
+                                                          lr_patch=None), device=device,
                                        desc="cache train cubes"),
             "eval": cache_draft_cubes(model, evenly_spaced(
                 FaceWindows(data, "eval", augment=False, lr_patch=None),

@@ -79,7 +79,7 @@ def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
         if data is None:
             raise ValueError("joint mode needs --data (the dataset directory)")
         train_set = FaceWindows(data, "train", augment=True, lr_patch=profile.lr_patch,
-                                 all_hr=True)
+                                all_hr=True)
         eval_set = evenly_spaced(FaceWindows(data, "eval", augment=False, lr_patch=None),
                                  profile.eval_windows)
         net = HOFVSR(c, n, u, bicubic_residual=profile.bicubic_residual)
