@@ -24,8 +24,9 @@ import torch
 
 from hofvsr_lib.complexity import synchronize
 from hofvsr_lib.data.dataset import FaceWindows
-from hofvsr_lib.final_training import PAPER_CONFIG, final_networks
+from hofvsr_lib.final_training import final_networks
 from hofvsr_lib.models import HOFVSR, SRNet, build_model
+from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
 from hofvsr_lib.provenance import run_provenance, write_json
 from hofvsr_lib.search.space import SEARCH_SPACE
@@ -45,7 +46,7 @@ def space_corners() -> dict[str, dict[str, int]]:
     """The smallest, the paper's and the largest network of the search space."""
     lo = {k: min(v["_value"]) for k, v in SEARCH_SPACE.items()}
     hi = {k: max(v["_value"]) for k, v in SEARCH_SPACE.items()}
-    return {"smallest": lo, "paper": PAPER_CONFIG, "largest": hi}
+    return {"smallest": lo, "paper": WINNER, "largest": hi}
 
 
 def step_seconds(train_fn, budget: TrainProfile, steps: int, device: torch.device) -> float:
@@ -58,8 +59,9 @@ def step_seconds(train_fn, budget: TrainProfile, steps: int, device: torch.devic
 def loader_seconds(dataset, budget: TrainProfile, steps: int, device: torch.device) -> float:
     """Seconds per batch of the training loop's own batch stream (with the loading processes
     it would have on ``device``), without any model."""
-    batches = batch_stream(dataset, budget.batch_size, 0, loader_workers(device))
-    for _ in range(min(steps, loader_workers(device)) + 1):  # workers started, queue filled
+    workers = loader_workers(device)
+    batches = batch_stream(dataset, budget.batch_size, 0, workers)
+    for _ in range(min(steps, workers) + 1):  # workers started, queue filled
         next(batches)
     start = time.perf_counter()
     for _ in range(steps):
@@ -87,7 +89,7 @@ def measure(data: Path, profile_name: str, device: torch.device, steps: int) -> 
     record("data loader (final batch)", loader_seconds(windows(final), final, steps, device), 0,
            workers=loader_workers(device))
 
-    ofr_net = HOFVSR(**PAPER_CONFIG)
+    ofr_net = HOFVSR(**WINNER)
     record("OFR pretraining (search)", step_seconds(
         lambda b: pretrain_ofr(ofr_net, windows(b), b, device), sp.ofr_pretrain, steps, device),
         ofr_steps)
@@ -106,7 +108,7 @@ def measure(data: Path, profile_name: str, device: torch.device, steps: int) -> 
             sp.trial, steps, device), trial_steps, config=config)
 
     final_steps = final.epochs * final.iters_per_epoch
-    for key, (name, config) in final_networks(PAPER_CONFIG).items():
+    for key, (name, config) in final_networks(WINNER).items():
         net = build_model(name, bicubic_residual=final.bicubic_residual, **config)
         record(f"final, joint: {key}", step_seconds(
             lambda b, net=net, name=name: train_joint(net, name, windows(b), b, device=device),

@@ -31,6 +31,7 @@ from torch import nn
 
 from .data.dataset import FaceWindows
 from .models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
+from .paper import WINNER
 from .profiles import Profile, get_profile
 from .provenance import run_provenance, write_json
 from .training import (
@@ -45,16 +46,15 @@ from .training import (
     train_sr,
 )
 
-PAPER_CONFIG = {"res_channels": 64, "n_res_blocks": 5, "up_channels": 64}
 BASELINES = ("tip", "accv", "fsrcnn", "edsr")
 
 
 def final_networks(winner: dict | None = None) -> dict[str, tuple[str, dict]]:
     """key -> (model name, config): the paper's (64, 5, 64), the winner if different, baselines."""
-    nets = {"hofvsr_64_5_64": ("hofvsr", dict(PAPER_CONFIG))}
+    nets = {"hofvsr_64_5_64": ("hofvsr", dict(WINNER))}
     if winner:
-        config = {k: int(winner[k]) for k in PAPER_CONFIG}
-        if config != PAPER_CONFIG:
+        config = {k: int(winner[k]) for k in WINNER}
+        if config != WINNER:
             c, n, u = config.values()
             nets[f"hofvsr_{c}_{n}_{u}"] = ("hofvsr", config)
     nets.update({name: (name, {}) for name in BASELINES})

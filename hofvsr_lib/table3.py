@@ -173,9 +173,9 @@ def _gpu_speed(results: Path) -> list[str]:
     ho = next(r for r in data["results"] if r.get("key") == "hofvsr" and r["device"] == "cuda")
     jit_gain = ho["variants_fps"].get("jit", ho["fps"]) / ho["variants_fps"]["eager"]
     names = {"hofvsr": "HO-FVSR", "tip": "TIP-2020", "accv": "ACCV-2018"}
-    order = " > ".join(f"{names[k]} ({v:.0f} FPS)" for k, v in
-                       sorted(fps.items(), key=lambda kv: -kv[1]))
-    same = [k for k, _ in sorted(fps.items(), key=lambda kv: -kv[1])] == ["hofvsr", "tip", "accv"]
+    ranked = sorted(fps, key=fps.get, reverse=True)
+    order = " > ".join(f"{names[k]} ({fps[k]:.0f} FPS)" for k in ranked)
+    same = ranked == ["hofvsr", "tip", "accv"]
     return [f"* **Speed on a GPU** ({data['provenance']['machine'].get('gpu', 'CUDA')}, "
             f"`{path.relative_to(results)}` in the results, "
             f"variant {data['results'][0]['optimisation']}): {order}; "

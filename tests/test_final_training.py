@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 from fixtures_data import small_dataset
 
-from hofvsr_lib.final_training import PAPER_CONFIG, train_network
+from hofvsr_lib.final_training import train_network
 from hofvsr_lib.models import load_checkpoint
+from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
 from hofvsr_lib.training import resolve_device
 
@@ -19,7 +20,7 @@ JOINT = replace(get_profile("paper"), final=TrainProfile(epochs=2, iters_per_epo
                                                          eval_windows=3))
 
 
-@pytest.mark.parametrize("key,name,config", [("hofvsr_64_5_64", "hofvsr", PAPER_CONFIG),
+@pytest.mark.parametrize("key,name,config", [("hofvsr_64_5_64", "hofvsr", WINNER),
                                              ("accv", "accv", {}), ("edsr", "edsr", {})])
 def test_joint_final_training_writes_record_and_checkpoint_and_resumes(tmp_path, key, name,
                                                                        config):

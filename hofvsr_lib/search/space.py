@@ -17,7 +17,6 @@ SEARCH_SPACE: dict[str, dict] = {
     "n_res_blocks": {"_type": "choice", "_value": N_RES_BLOCKS},
     "up_channels": {"_type": "choice", "_value": UP_CHANNELS},
 }
-PAPER_WINNER = {"res_channels": 64, "n_res_blocks": 5, "up_channels": 64}
 
 
 def space_size(space: dict[str, dict] = SEARCH_SPACE) -> int:
