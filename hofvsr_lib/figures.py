@@ -104,16 +104,40 @@ def save(fig: plt.Figure, results: str | Path, name: str) -> Path:
     return path
 
 
-def final_curves(records: list[dict]) -> plt.Figure:
-    """Eval PSNR after every epoch of each final network (``final_training`` records)."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+def learning_curves(records: list[dict]) -> plt.Figure:
+    """Validation PSNR against training steps of every final network (``final_training``
+    records): the mean over seeds, the seeds' range shaded; (a) the cached protocol with the
+    centre-frame ablation dashed, (b) the joint protocol beside the same networks cached."""
+    by_variant: dict[str, list[dict]] = {}
     for rec in records:
-        psnrs = [h["eval_psnr"] for h in rec["history"]]
-        ax.plot(range(1, len(psnrs) + 1), psnrs, marker="o", ms=3, label=rec["display"])
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("eval PSNR (dB)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+        by_variant.setdefault(rec["variant"], []).append(rec)
+    joint = any(r["protocol"] == "joint" for r in records)
+    fig, axes = plt.subplots(1, 2 if joint else 1, figsize=(13 if joint else 7, 4.2),
+                             squeeze=False)
+    panels = [(axes[0, 0], "cached")] + ([(axes[0, 1], "joint")] if joint else [])
+    video = {r["key"] for r in records if r["protocol"] == "joint"}
+    for ax, protocol in panels:
+        for recs in by_variant.values():
+            first = recs[0]
+            if protocol == "joint" and (first["key"] not in video or first["centre_only"]):
+                continue
+            if protocol == "cached" and first["protocol"] == "joint":
+                continue
+            steps = np.arange(1, len(first["history"]) + 1) * first["iters_per_epoch"]
+            curves = np.array([[h["psnr"] for h in r["history"]] for r in recs])
+            style = "--" if first["centre_only"] or (
+                protocol == "joint" and first["protocol"] != "joint") else "-"
+            label = first["display"] + (f" ({len(recs)} seeds)" if len(recs) > 1 else "")
+            line, = ax.plot(steps, curves.mean(0), style, marker="o", ms=3, label=label)
+            if len(recs) > 1:
+                ax.fill_between(steps, curves.min(0), curves.max(0), alpha=0.2,
+                                color=line.get_color())
+        ax.set_xlabel(f"training steps (batch {first['batch_size']})")
+        ax.set_ylabel("validation PSNR (dB)")
+        ax.set_title("cached protocol (frozen pretrained flow net)" if protocol == "cached"
+                     else "joint protocol (solid) against cached (dashed)", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -8,14 +8,23 @@ Two protocols, chosen by the profile (``Profile.final_mode``):
 * ``cached`` (smoke, cpu): two stages, identical for every video network. Stage 1 trains its
   optical-flow net alone with its own flow loss (``profile.search.ofr_pretrain``; the TIP OFR
   net is shared by HO-FVSR and TIP-2020, the ACCV one is its own). Stage 2 freezes it, caches
-  the draft cubes of the train split and trains the SR net on them (``profile.final``).
-  Single-image networks get stage 2's budget on the centre frames. This is what makes a CPU
-  run affordable: the OFR net is ~92% of HO-FVSR's operations.
+  the draft cubes of the train and validation splits and trains the SR net on them
+  (``profile.final``). Single-image networks get stage 2's budget on the centre frames. This
+  is what makes a CPU run affordable: the OFR net is ~92% of HO-FVSR's operations.
 * ``joint`` (paper): SOF-VSR's own training, everything at once with the full loss.
 
-Each network writes ``results/checkpoints/<key>.pt`` (weights + provenance) and
-``results/final/<key>.json`` (per-epoch history, eval PSNR/SSIM, wall time); a finished network
-is skipped on the next run, so an interrupted run resumes.
+A profile can add runs (:func:`final_runs`): more seeds (``final_seeds``; the stage-1 flow
+net is shared by the seeds, so they vary the SR stage), the three video networks trained
+jointly beside the cached protocol (``joint``), and HO-FVSR fed the centre frame alone
+(``centre_only_ablation``). Each run is evaluated on the validation persons after every epoch
+(the learning curves) and, once trained, scored window by window on the test persons.
+
+Files, per run ``<variant>_seed<k>`` (variant: ``hofvsr_64_5_64``, ``tip_joint``,
+``hofvsr_64_5_64_centre_only`` ...): ``results/checkpoints/<run>.pt`` (weights + provenance),
+``results/final/<run>.json`` (per-epoch history with validation PSNR/SSIM, wall time), and the
+test scores of every seed of a variant in ``results/final/<variant>_scores.csv`` (seed,
+person, sequence, window, frame, psnr, ssim, bicubic_psnr, bicubic_ssim). A finished run is
+skipped on the next call, so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -23,13 +32,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import Subset
 
 from .data.dataset import FaceWindows
+from .data.manifest import write_csv_atomic
 from .models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
 from .paper import WINNER
 from .profiles import Profile, get_profile
@@ -37,16 +49,20 @@ from .provenance import run_provenance, write_json
 from .training import (
     CubeDataset,
     cache_draft_cubes,
-    evaluate,
     evenly_spaced,
     pretrain_ofr,
     resolve_device,
+    score_windows,
     seed_everything,
     train_joint,
     train_sr,
 )
 
 BASELINES = ("tip", "accv", "fsrcnn", "edsr")
+VIDEO_NETWORKS = ("hofvsr_64_5_64", "tip", "accv")  # also trained jointly when asked
+PAPER_NETWORKS = ("hofvsr_64_5_64", *BASELINES)  # trained with every seed
+SCORE_COLUMNS = ["seed", "person", "sequence", "window", "frame", "psnr", "ssim",
+                 "bicubic_psnr", "bicubic_ssim"]
 
 
 def final_networks(winner: dict | None = None) -> dict[str, tuple[str, dict]]:
@@ -69,118 +85,210 @@ def display_name(key: str, name: str, config: dict) -> str:
     return DISPLAY_NAMES[name]
 
 
-def _pretrained_ofr(family: str, data: Path, profile: Profile, out: Path, device: torch.device,
-                    seed: int) -> tuple[dict, list[dict], float]:
-    """The OFR weights of ``family`` ("tip" or "accv") after stage 1, trained once and cached."""
-    path = out / "final" / f"ofr_{family}.pt"
-    if path.exists():
-        model, meta = load_checkpoint(path)
-        prov = meta["provenance"]
-        return model.ofr.state_dict(), prov["history"], prov["seconds"]
-    seed_everything(seed)
-    model = build_model(family)
-    start = time.perf_counter()
-    budget = profile.search.ofr_pretrain
-    windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch, all_hr=True)
-    history = pretrain_ofr(model, windows, budget, device, seed)
-    seconds = time.perf_counter() - start
-    save_checkpoint(path, model, stage="ofr_pretrain", history=history, seconds=seconds,
-                    profile=profile.name, seed=seed)
-    return model.ofr.state_dict(), history, seconds
+@dataclass(frozen=True)
+class FinalRun:
+    """One training of one network: protocol, seed, and whether it sees only the centre."""
+
+    key: str  # network key of :func:`final_networks`
+    name: str  # model name (``build_model``)
+    config: dict = field(hash=False)
+    protocol: str  # "cached" or "joint"
+    seed: int
+    centre_only: bool = False
+
+    @property
+    def variant(self) -> str:
+        """The row of Table 3 this run is a seed of."""
+        suffix = "_centre_only" if self.centre_only else ""
+        return f"{self.key}{suffix}" + ("_joint" if self.protocol == "joint" else "")
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.variant}_seed{self.seed}"
+
+    @property
+    def display(self) -> str:
+        base = display_name(self.key, self.name, self.config)
+        extras = [x for x, on in (("centre frame only", self.centre_only),
+                                  ("joint", self.protocol == "joint")) if on]
+        return base + (f", {', '.join(extras)}" if extras else "")
 
 
-def _train_cached(model: nn.Module, data: Path, profile: Profile, out: Path,
-                  eval_windows, device: torch.device, seed: int) -> dict:
-    """Stage 1 (shared, cached on disk) + stage 2 on the frozen net's draft cubes."""
-    family = "accv" if model.name == "accv" else "tip"
-    ofr_state, ofr_history, ofr_seconds = _pretrained_ofr(family, data, profile, out, device,
-                                                          seed)
-    model.ofr.load_state_dict(ofr_state)
+def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
+    """Every run the profile asks for, in the order they are trained: the first seed of the
+    paper's networks (and the ablation), the joint runs, the other seeds, and last a searched
+    winner (first seed only: it is the most expensive network and not one of the paper's)."""
+    nets = final_networks(winner)
+    seeds = [profile.seed + k for k in range(profile.final_seeds)]
+    ho = nets["hofvsr_64_5_64"]
+
+    def seed_runs(seed: int) -> list[FinalRun]:
+        runs = [FinalRun(k, *nets[k], profile.final_mode, seed) for k in PAPER_NETWORKS]
+        if profile.centre_only_ablation:
+            runs.append(FinalRun("hofvsr_64_5_64", *ho, profile.final_mode, seed, True))
+        return runs
+
+    runs = seed_runs(seeds[0])
+    if profile.joint is not None and profile.final_mode != "joint":
+        runs += [FinalRun(k, *nets[k], "joint", seeds[0]) for k in VIDEO_NETWORKS]
+    for seed in seeds[1:]:
+        runs += seed_runs(seed)
+    return runs + [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
+                   if k not in PAPER_NETWORKS]
+
+
+class _CubeMemo:
+    """Stage 1 of the cached protocol, once per process: the pretrained OFR net of a family
+    (``results/final/ofr_<family>.pt``, trained once) and its draft cubes per split."""
+
+    def __init__(self) -> None:
+        self.cubes: dict[tuple, dict[str, torch.Tensor]] = {}
+
+    def ofr(self, family: str, data: Path, profile: Profile, out: Path, device: torch.device
+            ) -> tuple[nn.Module, dict]:
+        path = out / "final" / f"ofr_{family}.pt"
+        if path.exists():
+            model, meta = load_checkpoint(path)
+            return model, meta["provenance"]
+        seed_everything(profile.seed)
+        model = build_model(family)
+        start = time.perf_counter()
+        budget = profile.search.ofr_pretrain
+        windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
+                              all_hr=True)
+        history = pretrain_ofr(model, windows, budget, device, profile.seed)
+        seconds = time.perf_counter() - start
+        save_checkpoint(path, model, stage="ofr_pretrain", history=history, seconds=seconds,
+                        profile=profile.name, seed=profile.seed)
+        return model.eval(), {"history": history, "seconds": seconds}
+
+    def split(self, model: nn.Module, family: str, data: Path, split: str, windows: int | None,
+              centre_only: bool, device: torch.device) -> dict[str, torch.Tensor]:
+        key = (family, str(data), split, windows, centre_only)
+        if key not in self.cubes:
+            dataset = evenly_spaced(FaceWindows(data, split, centre_only=centre_only),
+                                    windows)
+            self.cubes[key] = cache_draft_cubes(model, dataset, device=device,
+                                                desc=f"{split} cubes for {family}")
+        return self.cubes[key]
+
+
+_MEMO = _CubeMemo()
+
+
+def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile, out: Path,
+                  device: torch.device) -> dict:
+    """Stage 1 (shared) + stage 2 on the frozen net's draft cubes, validated every epoch."""
+    family = "accv" if run.name == "accv" else "tip"
+    ofr, ofr_meta = _MEMO.ofr(family, data, profile, out, device)
+    model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
     start = time.perf_counter()
-    cubes = cache_draft_cubes(model, FaceWindows(data, "train", augment=False, lr_patch=None),
-                              device=device, desc=f"cubes for {model.name}")
+    train = _MEMO.split(ofr, family, data, "train", None, run.centre_only, device)
+    val = _MEMO.split(ofr, family, data, "val", profile.final.eval_windows, run.centre_only,
+                      device)
     cache_seconds = time.perf_counter() - start
-    train_set = CubeDataset(cubes["cubes"], cubes["hr"], lr_patch=profile.final.lr_patch,
+    train_set = CubeDataset(train["cubes"], train["hr"], lr_patch=profile.final.lr_patch,
                             augment=True)
-    seed_everything(seed)
-    history = train_sr(model.sr, train_set, profile.final, device=device, seed=seed,
-                       callback=_eval_callback(model, eval_windows, device))
+    seed_everything(run.seed)
+    history = train_sr(model.sr, train_set, profile.final, CubeDataset(val["cubes"], val["hr"]),
+                       device=device, seed=run.seed, callback=_report)
     model.ofr.requires_grad_(True)
-    return {"ofr_history": ofr_history, "ofr_seconds": ofr_seconds,
+    return {"ofr_history": ofr_meta["history"], "ofr_seconds": ofr_meta["seconds"],
             "cube_cache_seconds": cache_seconds, "history": history}
 
 
-def _eval_callback(model: nn.Module, eval_windows, device: torch.device):
-    """Evaluate the *whole* network (OFR + SR) on the eval windows after every epoch."""
-    def callback(epoch: int, record: dict) -> None:
-        record.update({f"eval_{k}": v for k, v in
-                       evaluate(model, eval_windows, device=device).items()})
-        print(f"  epoch {epoch}: eval PSNR {record['eval_psnr']:.2f} dB, "
-              f"SSIM {record['eval_ssim']:.4f}", flush=True)
-    return callback
+def _report(epoch: int, record: dict) -> None:
+    print(f"  epoch {epoch}: validation PSNR {record['psnr']:.2f} dB, "
+          f"SSIM {record['ssim']:.4f}", flush=True)
 
 
-def train_network(key: str, name: str, config: dict, data: str | Path, profile: str | Profile,
-                  out: str | Path, device: str | None = None, seed: int = 0) -> dict:
-    """Train one network per the profile's protocol; returns its record (resumes if done)."""
+def score_run(model: nn.Module, windows: FaceWindows | Subset, device: torch.device,
+              seed: int) -> pd.DataFrame:
+    """Per-window test scores of ``model`` beside bicubic's (the columns of SCORE_COLUMNS)."""
+    base, idx = (windows.dataset, list(windows.indices)) if isinstance(windows, Subset) \
+        else (windows, None)
+    table = pd.DataFrame(base.window_table(idx))
+    net = score_windows(model, windows, device=device)
+    bicubic = score_windows(build_model("bicubic"), windows, device="cpu")
+    return table.assign(seed=seed, psnr=net["psnr"], ssim=net["ssim"],
+                        bicubic_psnr=bicubic["psnr"], bicubic_ssim=bicubic["ssim"]
+                        )[SCORE_COLUMNS]
+
+
+def read_scores(out: str | Path, variant: str) -> pd.DataFrame:
+    """The test scores of every seed of ``variant`` (empty when none yet)."""
+    path = Path(out) / "final" / f"{variant}_scores.csv"
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=SCORE_COLUMNS)
+
+
+def _add_scores(out: Path, variant: str, scores: pd.DataFrame) -> None:
+    seed = int(scores["seed"].iloc[0])
+    old = read_scores(out, variant)
+    merged = pd.concat([old[old["seed"] != seed], scores]) if len(old) else scores
+    write_csv_atomic(merged.sort_values(["seed", "window"]),
+                     out / "final" / f"{variant}_scores.csv")
+
+
+def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str | Path,
+              device: str | None = None) -> dict:
+    """Train, validate and test one run; returns its record (read back if already done)."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data, out = Path(data), Path(out)
-    record_path = out / "final" / f"{key}.json"
-    if record_path.exists():
+    record_path = out / "final" / f"{run.run_id}.json"
+    if record_path.exists() and run.seed in set(read_scores(out, run.variant)["seed"]):
         return json.loads(record_path.read_text())
     device = resolve_device(device)
-    seed_everything(seed)
-    model = build_model(name, bicubic_residual=profile.final.bicubic_residual, **config)
-    eval_windows = evenly_spaced(FaceWindows(data, "eval", augment=False, lr_patch=None),
-                                 profile.final.eval_windows)
-    print(f"== {display_name(key, name, config)}: {profile.final_mode} protocol, "
-          f"{profile.final.epochs} epochs x {profile.final.iters_per_epoch} steps", flush=True)
+    budget = profile.joint if run.protocol == "joint" and profile.final_mode != "joint" \
+        else profile.final
+    seed_everything(run.seed)
+    model = build_model(run.name, bicubic_residual=budget.bicubic_residual, **run.config)
+    print(f"== {run.display}, seed {run.seed}: {run.protocol} protocol, {budget.epochs} "
+          f"epochs x {budget.iters_per_epoch} steps", flush=True)
     start = time.perf_counter()
-    if profile.final_mode == "cached" and hasattr(model, "ofr"):
-        stages = _train_cached(model, data, profile, out, eval_windows, device, seed)
+    if run.protocol == "cached" and hasattr(model, "ofr"):
+        stages = _train_cached(run, model, data, profile, out, device)
     else:
-        windows = FaceWindows(data, "train", augment=True, lr_patch=profile.final.lr_patch,
-                              all_hr=True)
-        stages = {"history": train_joint(model, name, windows, profile.final, device=device,
-                                         seed=seed,
-                                         callback=_eval_callback(model, eval_windows, device))}
+        windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
+                              all_hr=True, centre_only=run.centre_only)
+        val = evenly_spaced(FaceWindows(data, "val", centre_only=run.centre_only),
+                            budget.eval_windows)
+        stages = {"history": train_joint(model, run.name, windows, budget, val, device,
+                                         run.seed, _report)}
     seconds = time.perf_counter() - start
+    test = FaceWindows(data, "test", centre_only=run.centre_only)
+    scores = score_run(model, test, device, run.seed)
     final = stages["history"][-1]
     record = {
-        "key": key, "model": name, "display": display_name(key, name, config),
-        "config": model.config, "protocol": profile.final_mode,
-        "epochs": profile.final.epochs, "iters_per_epoch": profile.final.iters_per_epoch,
-        "batch_size": profile.final.batch_size, "lr_patch": profile.final.lr_patch,
-        "eval_windows": len(eval_windows), "psnr": final["eval_psnr"],
-        "ssim": final["eval_ssim"], "train_seconds": seconds, **stages,
-        "provenance": run_provenance(profile.name, seed=seed, device=str(device)),
+        "run": run.run_id, "variant": run.variant, "key": run.key, "model": run.name,
+        "display": run.display, "config": model.config, "protocol": run.protocol,
+        "seed": run.seed, "centre_only": run.centre_only, "epochs": budget.epochs,
+        "iters_per_epoch": budget.iters_per_epoch, "batch_size": budget.batch_size,
+        "lr_patch": budget.lr_patch, "val_psnr": final["psnr"], "val_ssim": final["ssim"],
+        "test_windows": len(scores), "psnr": float(scores["psnr"].mean()),
+        "ssim": float(scores["ssim"].mean()), "train_seconds": seconds, **stages,
+        "provenance": run_provenance(profile.name, seed=run.seed, device=str(device)),
     }
-    save_checkpoint(out / "checkpoints" / f"{key}.pt", model, **{
+    save_checkpoint(out / "checkpoints" / f"{run.run_id}.pt", model, **{
         k: record[k] for k in ("display", "protocol", "epochs", "iters_per_epoch", "psnr",
-                               "ssim")}, profile=profile.name, seed=seed)
+                               "ssim")}, profile=profile.name, seed=run.seed)
+    _add_scores(out, run.variant, scores)
     write_json(record_path, record)
+    print(f"   test PSNR {record['psnr']:.2f} dB (bicubic {scores['bicubic_psnr'].mean():.2f})"
+          f", {seconds:.0f} s", flush=True)
     return record
 
 
 def train_all(data: str | Path, profile: str | Profile, out: str | Path,
-              winner: dict | None = None, device: str | None = None,
-              seed: int = 0) -> list[dict]:
-    """Train every network of :func:`final_networks` in turn (each resumable)."""
-    return [train_network(key, name, config, data, profile, out, device, seed)
-            for key, (name, config) in final_networks(winner).items()]
+              winner: dict | None = None, device: str | None = None) -> list[dict]:
+    """Train every run of :func:`final_runs` in turn (each resumable)."""
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    return [train_run(run, data, profile, out, device) for run in final_runs(profile, winner)]
 
 
-def bicubic_scores(windows) -> dict[str, float]:
-    """Loss, PSNR and SSIM of bicubic x4 on ``windows`` (the same protocol as the networks)."""
-    return evaluate(_Bicubic(), windows, device="cpu")
-
-
-class _Bicubic(nn.Module):
-    """Bicubic x4 of the centre frame, as a 'network' for :func:`evaluate`."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(x[:, 1], scale_factor=4, mode="bicubic", align_corners=False)
+def final_records(out: str | Path) -> list[dict]:
+    """Every finished run's record in ``results/final/`` (OFR checkpoints excluded)."""
+    return [json.loads(p.read_text()) for p in sorted(Path(out, "final").glob("*_seed*.json"))]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -191,16 +299,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="all", help="a key of the final networks "
                         f"(hofvsr_64_5_64, {', '.join(BASELINES)}) or 'all'")
     parser.add_argument("--device", default=None)
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def run(args: argparse.Namespace) -> int:
-    nets = final_networks()
-    if args.model != "all" and args.model not in nets:
-        raise SystemExit(f"unknown network {args.model!r}; choose from {sorted(nets)} or all")
-    chosen = nets if args.model == "all" else {args.model: nets[args.model]}
-    for key, (name, config) in chosen.items():
-        record = train_network(key, name, config, args.data, args.profile, args.out,
-                               args.device, args.seed)
-        print(f"{record['display']}: PSNR {record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}")
+    profile = get_profile(args.profile)
+    runs = final_runs(profile)
+    if args.model != "all" and args.model not in {r.key for r in runs}:
+        raise SystemExit(f"unknown network {args.model!r}; choose from "
+                         f"{sorted({r.key for r in runs})} or all")
+    for r in runs:
+        if args.model in ("all", r.key):
+            record = train_run(r, args.data, profile, args.out, args.device)
+            print(f"{record['display']} seed {record['seed']}: test PSNR "
+                  f"{record['psnr']:.2f} dB, SSIM {record['ssim']:.4f}")
     return 0

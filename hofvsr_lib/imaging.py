@@ -10,7 +10,9 @@ Protocol (as in SOF-VSR's MATLAB/Python code, and in every dataset, metric and p
   ``torch.nn.functional.interpolate(mode="bicubic", antialias=True, align_corners=False)``.
   MATLAB mirrors the image at the border while PyTorch renormalises the clipped kernel, so
   the outermost pixel or two differ slightly; metrics shave a border anyway.
-* LR = ``resize(HR, 1/scale)``; the bicubic baseline is ``resize(LR, scale)``.
+* LR = ``resize(HR, 1/scale)``; the bicubic baseline is ``resize(LR, scale)`` (:func:`upscale`,
+  also the networks' ``bicubic_residual`` skip and the ``bicubic`` model: one kernel for all).
+  Plain ``mode="bicubic"`` without ``antialias`` is a different kernel (``a = -0.75``).
 """
 
 from __future__ import annotations
@@ -45,11 +47,6 @@ def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
     return rgb_to_ycbcr(rgb)[..., 0]
 
 
-def bgr_uint8_to_rgb(frame: np.ndarray) -> np.ndarray:
-    """An OpenCV BGR uint8 frame -> RGB float32 in [0, 1]."""
-    return frame[..., ::-1].astype(np.float32) / 255.0
-
-
 def resize_bicubic(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Antialiased bicubic resize of a (..., H, W) tensor to ``size`` (see module docstring)."""
     lead = x.shape[:-2]
@@ -67,22 +64,8 @@ def downscale(x: torch.Tensor, scale: int = 4) -> torch.Tensor:
 
 
 def upscale(x: torch.Tensor, scale: int = 4) -> torch.Tensor:
-    """LR -> bicubic HR estimate (the bicubic baseline), not clipped."""
+    """LR -> bicubic HR estimate (the bicubic baseline), not clipped; (..., h, w) ->
+    (..., scale*h, scale*w), differentiable (the networks' bicubic skip trains through it)."""
     h, w = x.shape[-2:]
     return resize_bicubic(x, (h * scale, w * scale))
 
-
-def downscale_np(img: np.ndarray, scale: int = 4) -> np.ndarray:
-    """:func:`downscale` for an (H, W) or (H, W, C) numpy image in [0, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
-    if t.ndim == 3:
-        return downscale(t.permute(2, 0, 1), scale).permute(1, 2, 0).numpy()
-    return downscale(t, scale).numpy()
-
-
-def upscale_np(img: np.ndarray, scale: int = 4) -> np.ndarray:
-    """:func:`upscale` for an (H, W) or (H, W, C) numpy image."""
-    t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
-    if t.ndim == 3:
-        return upscale(t.permute(2, 0, 1), scale).permute(1, 2, 0).numpy()
-    return upscale(t, scale).numpy()

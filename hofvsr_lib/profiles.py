@@ -3,13 +3,16 @@
 * ``smoke``: CI; minutes on 2 CPU cores; proves every stage runs end to end, numbers meaningless.
 * ``cpu``: the README's main command; about an hour on 2 CPU cores; small but real searches and
   trainings whose numbers are labelled CPU-scale.
+* ``evidence``: the ``cpu`` run extended in the same results folder with more seeds, the joint
+  protocol beside the cached one and the centre-frame ablation: Table 3 with confidence
+  intervals, learning curves; about 2.5 hours on 2 CPU cores in all.
 * ``paper``: the paper's budget (40 trials x 20 epochs per strategy, 32 h cap, 200-epoch final
   training); for GPUs.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class DatasetProfile:
     """How much of each source video the dataset builder reads."""
 
     max_frames_per_video: int | None  # None: the whole video
+    max_frames_per_person: int | None = None  # crops kept per person (None: all)
     frame_step: int = 1  # keep every k-th frame (1 keeps temporal neighbours adjacent)
     hr_size: int = 144
     scale: int = 4
@@ -62,11 +66,31 @@ class Profile:
     # on a CPU); "joint": SOF-VSR's own end-to-end training (hofvsr_lib/final_training.py)
     final_mode: str = "cached"
     seed: int = 0
-    extra: dict = field(default_factory=dict)
+    final_seeds: int = 1  # the final networks are trained with seeds seed, seed+1, ...
+    # also train HO-FVSR, TIP-2020 and ACCV-2018 jointly (SOF-VSR's protocol) at this budget
+    joint: TrainProfile | None = None
+    # also train HO-FVSR (64, 5, 64) on the centre frame alone (what the video input buys)
+    centre_only_ablation: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+
+_CPU = Profile(
+    name="cpu",
+    description="default: small real searches and trainings, about an hour on 2 CPU cores",
+    dataset=DatasetProfile(max_frames_per_video=300, max_frames_per_person=300),
+    search=SearchProfile(
+        max_trials=6,
+        max_duration="12m",  # per strategy; 3 strategies ~25-30 min on 2 cores
+        trial=TrainProfile(epochs=4, iters_per_epoch=20, eval_windows=64,
+                           bicubic_residual=True),
+        ofr_pretrain=TrainProfile(epochs=3, iters_per_epoch=40),
+        tpe_startup_trials=3,  # 3 random start-up trials, then 3 from TPE's model
+    ),
+    # 8 epochs: the learning curve has 8 points on (at most 256 windows of) the val persons
+    final=TrainProfile(epochs=8, iters_per_epoch=50, eval_windows=256, bicubic_residual=True),
+)
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
@@ -80,23 +104,25 @@ PROFILES: dict[str, Profile] = {
                                bicubic_residual=True),
             ofr_pretrain=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4),
         ),
-        final=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4, eval_windows=8,
+        final=TrainProfile(epochs=2, iters_per_epoch=1, batch_size=4, eval_windows=8,
                            bicubic_residual=True),
+        final_seeds=2,
+        joint=TrainProfile(epochs=1, iters_per_epoch=1, batch_size=4, eval_windows=8,
+                           bicubic_residual=True),
+        centre_only_ablation=True,
     ),
-    "cpu": Profile(
-        name="cpu",
-        description="default: small real searches and trainings, about an hour on 2 CPU cores",
-        dataset=DatasetProfile(max_frames_per_video=300),
-        search=SearchProfile(
-            max_trials=6,
-            max_duration="12m",  # per strategy; 3 strategies ~25-30 min on 2 cores
-            trial=TrainProfile(epochs=4, iters_per_epoch=20, eval_windows=64,
-                               bicubic_residual=True),
-            ofr_pretrain=TrainProfile(epochs=3, iters_per_epoch=40),
-            tpe_startup_trials=3,  # 3 random start-up trials, then 3 from TPE's model
-        ),
-        final=TrainProfile(epochs=6, iters_per_epoch=40, eval_windows=None,
+    "cpu": _CPU,
+    # the cpu run extended in place (same dataset, searches and seed-0 networks, same results
+    # folder): two more seeds of the paper's networks, the joint protocol beside the cached one,
+    # the centre-frame ablation; about 1.5 h on 2 cores on top of the cpu run
+    "evidence": replace(
+        _CPU, name="evidence",
+        description="the cpu run + 3 seeds, joint vs cached, centre-frame ablation: evidence "
+                    "with confidence intervals; about 2.5 h on 2 CPU cores in all",
+        final_seeds=3,
+        joint=TrainProfile(epochs=8, iters_per_epoch=25, eval_windows=128,
                            bicubic_residual=True),
+        centre_only_ablation=True,
     ),
     "paper": Profile(
         name="paper",
@@ -110,6 +136,8 @@ PROFILES: dict[str, Profile] = {
         ),
         final=TrainProfile(epochs=200, iters_per_epoch=1000, batch_size=32),
         final_mode="joint",
+        final_seeds=3,
+        centre_only_ablation=True,
     ),
 }
 

@@ -6,8 +6,9 @@ Book (warnings fail the build). Every compute step resumes: the dataset skips vi
 done, a search skips finished trials, a training run skips finished checkpoints, so a second
 run only re-renders.
 
-The default profile writes ``results/`` and builds ``book/``; other profiles write under
-``work/<profile>/`` so that a smoke run never overwrites the committed results.
+The default profile writes ``results/`` and builds ``book/``; ``evidence`` extends that run in
+the same folders; other profiles write under ``work/<profile>/`` so that a smoke run never
+overwrites the committed results.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "references.bib")
 STRATEGIES = ("tpe", "random", "smac")
+COMMITTED = ("cpu", "evidence")  # profiles whose results live in results/ and book/
 
 # (source notebook, executed name, extra parameters), in order
 STEPS: list[tuple[str, str, dict]] = [
@@ -38,14 +40,16 @@ STEPS: list[tuple[str, str, dict]] = [
     ("05_final_training.ipynb", "05_final_training.ipynb", {}),
     ("06_table3.ipynb", "06_table3.ipynb", {}),
     ("07_face_video_demo.ipynb", "07_face_video_demo.ipynb", {}),
+    ("08_claims.ipynb", "08_claims.ipynb", {}),
 ]
 
 
 def default_dirs(profile: str) -> dict[str, Path]:
     """Where a profile's data, results and book go (see the module docstring)."""
+    if profile in COMMITTED:  # the evidence run extends the cpu run: same data and results
+        return {"data": ROOT / "work" / "cpu" / "data", "results": ROOT / "results",
+                "book": ROOT / "book"}
     base = ROOT / "work" / profile
-    if profile == "cpu":
-        return {"data": base / "data", "results": ROOT / "results", "book": ROOT / "book"}
     return {"data": base / "data", "results": base / "results", "book": base / "book"}
 
 

@@ -205,9 +205,10 @@ def load_cube_cache(path: str | Path) -> tuple[dict[str, dict[str, torch.Tensor]
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 8,
-             device: str | torch.device | None = None, scale: int = 4) -> dict[str, float]:
-    """Mean MSE loss, PSNR and SSIM (project protocol, ``hofvsr_lib.metrics``) over ``dataset``.
+def score_windows(model: nn.Module, dataset: Dataset, batch_size: int = 8,
+                  device: str | torch.device | None = None, scale: int = 4
+                  ) -> dict[str, np.ndarray]:
+    """Per-item MSE loss, PSNR and SSIM (project protocol, ``hofvsr_lib.metrics``).
 
     Items are ``(input, hr_centre (1, s*h, s*w))``; ``model(input)`` in eval mode must return the
     SR centre ``(B, 1, s*h, s*w)``: a full network on frames or an ``SRNet`` on draft cubes.
@@ -227,8 +228,15 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 8,
     model.train(was_training)
     if not psnrs:
         raise ValueError("cannot evaluate on an empty dataset")
-    return {"loss": float(torch.cat(losses).mean()), "psnr": float(np.mean(psnrs)),
-            "ssim": float(np.mean(ssims))}
+    return {"loss": torch.cat(losses).numpy(), "psnr": np.asarray(psnrs),
+            "ssim": np.asarray(ssims)}
+
+
+def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 8,
+             device: str | torch.device | None = None, scale: int = 4) -> dict[str, float]:
+    """Mean loss, PSNR and SSIM of :func:`score_windows` over ``dataset``."""
+    scores = score_windows(model, dataset, batch_size, device, scale)
+    return {k: float(v.mean()) for k, v in scores.items()}
 
 
 # --------------------------------------------------------------------------- training loops

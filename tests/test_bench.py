@@ -19,7 +19,8 @@ def test_bench_json_lists_the_three_networks_and_bicubic(tmp_path, capsys):
                  "--pipeline-frames", "0", "--out", str(out)]) == 0
     rows = json.loads(capsys.readouterr().out)
     by_model = {r["model"]: r for r in rows}
-    assert set(by_model) == {"HO-FVSR", "TIP-2020", "ACCV-2018", "bicubic"}
+    assert set(by_model) == {"HO-FVSR", "TIP-2020", "ACCV-2018", "Bicubic"}
+    assert by_model["Bicubic"]["key"] == "bicubic"  # the registry's parameter-free model
     common = {by_model[m]["optimisation"] for m in ("HO-FVSR", "TIP-2020", "ACCV-2018")}
     assert len(common) == 1 and common <= set(VARIANTS)  # one optimisation for all three
     for r in rows:

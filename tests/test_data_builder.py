@@ -11,8 +11,13 @@ from fixtures_data import SMALL_CONFIG, small_dataset, video, write_bad_inputs, 
 
 from hofvsr_lib.cli import main as hofvsr
 from hofvsr_lib.data.builder import BuildConfig, VideoInput, build_dataset
-from hofvsr_lib.data.manifest import COLUMNS, assign_splits, read_manifest
-from hofvsr_lib.data.sources import DEFAULT_EVAL_PERSONS, SOURCES
+from hofvsr_lib.data.manifest import COLUMNS, assign_splits, cap_per_person, read_manifest
+from hofvsr_lib.data.sources import (
+    DEFAULT_SOURCES,
+    DEFAULT_TEST_PERSONS,
+    DEFAULT_VAL_PERSONS,
+    SOURCES,
+)
 
 
 def _quiet(*_):
@@ -113,7 +118,7 @@ def test_split_by_person_never_leaks():
     assert set(m["person"]) == {"car", "pyfeat", "webcam"}
     sides = m.groupby("person")["split"].nunique()
     assert (sides == 1).all()
-    assert set(m["split"]) == {"train", "eval"}
+    assert set(m["split"]) == {"train", "val", "test"}  # three persons: one on each side
     assert m.groupby("video")["split"].nunique().max() == 1
     assert len(m) == 3 * SMALL_CONFIG.max_frames  # every frame of the three clips has a face
 
@@ -121,24 +126,36 @@ def test_split_by_person_never_leaks():
 def test_assign_splits():
     persons = [f"p{i}" for i in range(10)]
     s = assign_splits(persons)
-    assert sum(v == "eval" for v in s.values()) == 2
+    assert sum(v == "val" for v in s.values()) == 2 and sum(v == "test" for v in s.values()) == 2
     assert assign_splits(list(reversed(persons)) + ["p3"]) == s  # order and repeats don't matter
-    assert assign_splits(["a", "b"], eval_persons=["b"]) == {"a": "train", "b": "eval"}
+    assert assign_splits(["a", "b", "c"], ["b"], ["c"]) == {"a": "train", "b": "val", "c": "test"}
+    assert assign_splits(["a", "b"]) in ({"a": "train", "b": "test"}, {"a": "test", "b": "train"})
     assert assign_splits(["solo"]) == {"solo": "train"}  # cannot split one person
-    assert "train" in assign_splits(["a", "b"], eval_persons=["a", "b"]).values()
+    assert "train" in assign_splits(["a", "b"], test_persons=["a", "b"]).values()
+    named = assign_splits(persons, val_persons=["p0"])  # the test side is still filled
+    assert named["p0"] == "val" and sum(v == "test" for v in named.values()) == 2
+
+
+def test_cap_per_person_takes_evenly_from_each_video():
+    rows = [{"person": p, "video": v, "sequence": f"{v}/seq000", "position": i}
+            for p, v, n in (("a", "a1", 10), ("a", "a2", 3), ("b", "b1", 4)) for i in range(n)]
+    capped = cap_per_person(pd.DataFrame(rows), 8)
+    assert capped.groupby("video").size().to_dict() == {"a1": 5, "a2": 3, "b1": 4}
+    assert capped[capped["video"] == "a1"]["position"].tolist() == [0, 1, 2, 3, 4]
 
 
 def test_default_sources_smoke_build(tmp_path):
-    """The default clips with the smoke profile: every person on one side, the default eval
-    person alone in eval."""
+    """The default clips with the smoke profile: every person on one side, the named
+    validation and test persons there."""
     report = build_dataset(None, tmp_path, BuildConfig(max_frames=12), device="cpu",
                            progress=False, log=_quiet)
     m = report.manifest
     assert report.ok
-    assert set(m.loc[m["split"] == "eval", "person"]) == set(DEFAULT_EVAL_PERSONS)
+    assert set(m.loc[m["split"] == "val", "person"]) == set(DEFAULT_VAL_PERSONS)
+    assert set(m.loc[m["split"] == "test", "person"]) == set(DEFAULT_TEST_PERSONS)
     assert len(set(m.loc[m["split"] == "train", "person"])) >= 4
-    assert (m.groupby("person")["split"].nunique() == 1).all()
-    assert m["video"].nunique() == 6 and not report.skipped
+    assert (m.groupby("person")["split"].nunique() == 1).all()  # no person crosses splits
+    assert m["video"].nunique() == len(DEFAULT_SOURCES), report.skipped
 
 
 def test_truncated_video_is_used_up_to_its_cut_and_named(tmp_path, capsys):

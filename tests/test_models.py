@@ -3,9 +3,12 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from hofvsr_lib.complexity import count_params
+from hofvsr_lib.imaging import upscale
 from hofvsr_lib.models import (
+    DISPLAY_NAMES,
     HOFVSR,
     SOFVSR_ACCV,
     SOFVSR_TIP,
@@ -14,7 +17,7 @@ from hofvsr_lib.models import (
     load_checkpoint,
     save_checkpoint,
 )
-from hofvsr_lib.models.common import ResB, flow_warp
+from hofvsr_lib.models.common import RDB, ResB, flow_warp
 from hofvsr_lib.models.losses import ofr_loss_tip, sofvsr_loss
 
 
@@ -93,8 +96,7 @@ def test_resb_shuffles_after_processing_half():
 def test_one_optimiser_step_lowers_the_loss():
     model = HOFVSR(32, 1, 32).train()
     lr_frames = torch.rand(2, 3, 1, 16, 16)
-    hr_frames = F.interpolate(lr_frames.flatten(0, 1), scale_factor=4, mode="bicubic")
-    hr_frames = hr_frames.unflatten(0, (2, 3))
+    hr_frames = upscale(lr_frames)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def loss() -> torch.Tensor:
@@ -142,11 +144,67 @@ def test_single_image_baselines(name, params):
     assert parts["ofr"] == 0.0 and loss.item() == pytest.approx(parts["mse"])
 
 
-@pytest.mark.parametrize("name", ["hofvsr", "tip", "accv", "fsrcnn", "edsr"])
-def test_bicubic_residual_starts_from_bicubic(name):
+@pytest.mark.parametrize("name", ["hofvsr", "tip", "accv", "fsrcnn", "edsr", "bicubic"])
+def test_bicubic_residual_starts_from_the_protocols_bicubic(name):
     model = build_model(name, bicubic_residual=True).eval()
-    x = torch.rand(1, 3, 1, 12, 16)
-    bicubic = F.interpolate(x[:, 1], scale_factor=4, mode="bicubic", align_corners=False)
+    x = torch.rand(2, 3, 1, 12, 16)
     with torch.no_grad():
-        assert torch.allclose(model(x), bicubic, atol=1e-6)
+        out = model(x)
+    assert torch.equal(out, upscale(x[:, 1]))  # imaging's kernel (a = -0.5), exactly
+    plain = F.interpolate(x[:, 1], scale_factor=4, mode="bicubic", align_corners=False)
+    assert (out - plain).abs().max() > 1e-3  # not the a = -0.75 kernel
     assert count_params(model) == count_params(build_model(name))
+
+
+def test_bicubic_model_is_the_upscaled_centre_frame(tmp_path):
+    model = build_model("bicubic").eval()
+    assert count_params(model) == 0 and DISPLAY_NAMES["bicubic"] == "Bicubic"
+    x = torch.rand(2, 3, 1, 9, 14)
+    out = model(x)
+    assert out.shape == (2, 1, 36, 56) and torch.equal(out, upscale(x[:, 1], 4))
+    sr, flows = model.train()(x)  # the family's training contract
+    assert torch.equal(sr, out) and flows == []
+    loaded, meta = load_checkpoint(save_checkpoint(tmp_path / "b.pt", model))
+    assert meta["model"] == "bicubic" and torch.equal(loaded(x), out)
+    with pytest.raises(ValueError, match=r"\(B, 3, 1, h, w\)"):
+        model(torch.rand(2, 3, 9, 14))
+
+
+def test_upscale_is_differentiable_on_batches():
+    """The bicubic skip trains through ``imaging.upscale``: on (B, 1, h, w) it gives
+    (B, 1, 4h, 4w) and its gradient is the adjoint of the (linear) resize."""
+    x = torch.rand(2, 1, 3, 5, requires_grad=True)
+    out = upscale(x)
+    assert out.shape == (2, 1, 12, 20)
+    g = torch.rand_like(out)
+    (out * g).sum().backward()
+    basis = torch.eye(15).view(15, 1, 3, 5)
+    jacobian = upscale(basis).flatten(1)  # (15 inputs, 240 outputs) of one image
+    expected = (g.flatten(1) @ jacobian.T).view(2, 1, 3, 5)
+    assert torch.allclose(x.grad, expected, atol=1e-5)
+
+
+def test_training_through_the_bicubic_skip():
+    model = HOFVSR(32, 1, 32, bicubic_residual=True).train()
+    lr_frames = torch.rand(2, 3, 1, 16, 16, requires_grad=True)
+    sr, _ = model(lr_frames)
+    sr.sum().backward()
+    assert model.sr.body[-1].weight.grad.abs().sum() > 0  # the zeroed last layer learns
+    # with that layer at zero, the input's only gradient is the skip's: upscale's, centre only
+    centre = lr_frames.detach()[:, 1].requires_grad_()
+    upscale(centre).sum().backward()
+    assert torch.allclose(lr_frames.grad[:, 1], centre.grad, atol=1e-6)
+    assert centre.grad.abs().sum() > 0 and not lr_frames.grad[:, [0, 2]].any()
+
+
+def test_accv_has_leaky_relus_only_inside_its_rdbs():
+    """ACCV-2018's layer list: LReLU after each RDB layer's Conv3x3, nowhere else (not after
+    the flow levels' first conv, nor between the SR net's 1x1 bottleneck and its last conv)."""
+    model = SOFVSR_ACCV()
+    for part, rdbs, layers in ((model.ofr, 6, 4), (model.sr, 5, 5)):
+        blocks = [m for m in part.modules() if isinstance(m, RDB)]
+        assert len(blocks) == rdbs
+        inside = {id(layer[1]) for b in blocks for layer in b.layers}
+        assert all(isinstance(layer[1], nn.LeakyReLU) for b in blocks for layer in b.layers)
+        acts = [m for m in part.modules() if isinstance(m, nn.LeakyReLU | nn.ReLU | nn.PReLU)]
+        assert len(acts) == rdbs * layers and {id(a) for a in acts} == inside

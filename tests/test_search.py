@@ -151,9 +151,9 @@ def test_trial_runs_outside_nni(search_root):
 def test_sr_training_on_cached_cubes_reduces_loss(search_root):
     splits, meta = load_cube_cache(search_root / "ofr_cache" / "tiny-seed0" / "cubes.pt")
     assert splits["train"]["cubes"].shape[1:] == (33, 36, 36)
-    assert meta["windows"]["eval"] == 2
+    assert meta["windows"]["val"] == 2
     train = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"], lr_patch=16, augment=True)
-    evalset = CubeDataset(splits["eval"]["cubes"], splits["eval"]["hr"])
+    evalset = CubeDataset(splits["val"]["cubes"], splits["val"]["hr"])
     torch.manual_seed(0)
     net = SRNet(32, 1, 32)
     before = evaluate(net, evalset, device="cpu")

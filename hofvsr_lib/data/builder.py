@@ -8,7 +8,8 @@ smooth each sequence's boxes without lag; crop squares with a margin and resize 
 :func:`hofvsr_lib.imaging.downscale` (antialiased bicubic / ``scale``).
 
 A person is a video's first-level subfolder under the videos folder (``DIR/alice/*.mp4``),
-else the file's stem; train / eval are split by person (:func:`.manifest.assign_splits`).
+else the file's stem; train / val / test are split by person (:func:`.manifest.assign_splits`),
+after at most ``max_per_person`` crops are kept per person (:func:`.manifest.cap_per_person`).
 
 Each video's result lives in ``OUT/faces/<stem>-<sha12>/`` (crops, ``frames.csv`` and
 ``video.json``), written in a temporary folder and renamed when complete: a re-run or an
@@ -38,10 +39,18 @@ from hofvsr_lib.data.faces import (
     crop_square,
     smooth_boxes,
 )
-from hofvsr_lib.data.manifest import COLUMNS, MANIFEST, assign_splits, write_csv_atomic
+from hofvsr_lib.data.manifest import (
+    COLUMNS,
+    MANIFEST,
+    SPLITS,
+    assign_splits,
+    cap_per_person,
+    write_csv_atomic,
+)
 from hofvsr_lib.data.sources import (
-    DEFAULT_EVAL_PERSONS,
-    DEFAULT_TRAINING_SOURCES,
+    DEFAULT_SOURCES,
+    DEFAULT_TEST_PERSONS,
+    DEFAULT_VAL_PERSONS,
     SOURCES,
     fetch_video,
     sha256_file,
@@ -75,21 +84,26 @@ class BuildConfig:
     min_seq_len: int = 8  # shorter runs of a face are dropped
     chunk: int = 48  # frames are read in runs of this many consecutive ones
     max_side: int = 640  # frames are shrunk to this before detection
-    eval_persons: tuple[str, ...] | None = None
-    eval_fraction: float = 0.2
+    max_per_person: int | None = None  # crops kept per person (None: all)
+    val_persons: tuple[str, ...] | None = None
+    test_persons: tuple[str, ...] | None = None
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
 
     @classmethod
     def from_profile(cls, profile: DatasetProfile, **overrides) -> BuildConfig:
         """The config of a profile's dataset part, with some fields overridden."""
         base = dict(max_frames=profile.max_frames_per_video, frame_step=profile.frame_step,
-                    hr_size=profile.hr_size, scale=profile.scale)
+                    hr_size=profile.hr_size, scale=profile.scale,
+                    max_per_person=profile.max_frames_per_person)
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 
     def video_key(self) -> dict:
         """The settings that shape one video's crops."""
         d = asdict(self)
-        for k in ("eval_persons", "eval_fraction"):
+        for k in ("max_per_person", "val_persons", "test_persons", "val_fraction",
+                  "test_fraction"):
             d.pop(k)
         d["format"] = FORMAT_VERSION
         return d
@@ -151,7 +165,7 @@ def find_videos(root: Path) -> tuple[list[VideoInput], list[tuple[str, str]]]:
     return inputs, skipped
 
 
-def default_inputs(names: tuple[str, ...] | list[str] = DEFAULT_TRAINING_SOURCES
+def default_inputs(names: tuple[str, ...] | list[str] = DEFAULT_SOURCES
                    ) -> list[VideoInput]:
     """The default clips (fetched into the cache if needed) with their persons."""
     return [VideoInput(fetch_video(n), SOURCES[n].person or n) for n in names]
@@ -169,8 +183,8 @@ def build_dataset(
     """Build (or resume) the dataset of ``videos`` into ``out``; see the module docstring.
 
     ``videos``: a folder or file, a list of :class:`VideoInput`, or None for the default
-    clips (whose eval person is :data:`~.sources.DEFAULT_EVAL_PERSONS`). ``cpu_threads``:
-    see :class:`~.faces.FaceDetector`.
+    clips (split by :data:`~.sources.DEFAULT_VAL_PERSONS` / ``DEFAULT_TEST_PERSONS``).
+    ``cpu_threads``: see :class:`~.faces.FaceDetector`.
     """
     cfg = config or BuildConfig()
     if cfg.hr_size % cfg.scale:
@@ -180,8 +194,9 @@ def build_dataset(
     skipped: list[tuple[str, str]] = []
     if videos is None:
         inputs = default_inputs()
-        if cfg.eval_persons is None:
-            cfg = BuildConfig(**{**asdict(cfg), "eval_persons": DEFAULT_EVAL_PERSONS})
+        if cfg.val_persons is None and cfg.test_persons is None:
+            cfg = BuildConfig(**{**asdict(cfg), "val_persons": DEFAULT_VAL_PERSONS,
+                                 "test_persons": DEFAULT_TEST_PERSONS})
     elif isinstance(videos, list):
         inputs = videos
     else:
@@ -237,7 +252,9 @@ def build_dataset(
 
     manifest = pd.concat(per_video, ignore_index=True) if per_video else report.manifest
     if len(manifest):
-        splits = assign_splits(list(manifest["person"]), cfg.eval_persons, cfg.eval_fraction)
+        manifest = cap_per_person(manifest, cfg.max_per_person)
+        splits = assign_splits(list(manifest["person"]), cfg.val_persons, cfg.test_persons,
+                               cfg.val_fraction, cfg.test_fraction)
         manifest["split"] = manifest["person"].map(splits)
     manifest = manifest[COLUMNS]
     write_csv_atomic(manifest, out / MANIFEST)
@@ -462,7 +479,7 @@ def _summary(report: BuildReport, log) -> None:
     m = report.manifest
     if len(m):
         parts = []
-        for split in ("train", "eval"):
+        for split in SPLITS:
             s = m[m["split"] == split]
             parts.append(f"{split}: {s['person'].nunique()} persons, "
                          f"{s['sequence'].nunique()} sequences, {len(s)} crops")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hofvsr_lib.data.sources import DEFAULT_TRAINING_SOURCES, SOURCES
+from hofvsr_lib.data.sources import DEFAULT_SOURCES, SOURCES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b = sub.add_parser(
         "build", help="videos -> face sequences (PNG crops) + manifest.csv",
         description="Detect, track and crop the main face of every video into aligned HR "
-                    "sequences, split train/eval by person, write OUT/manifest.csv. "
+                    "sequences, split train/val/test by person, write OUT/manifest.csv. "
                     "Re-running resumes: videos already done with the same settings are "
                     "reused (keyed by content hash).")
     b.add_argument("--videos", type=Path, default=None,
@@ -32,9 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--margin", type=float, default=None,
                    help="margin around the face box on each side, fraction of its side "
                         "(default 0.25)")
-    b.add_argument("--eval-persons", default=None,
-                   help="comma-separated persons for the eval split (default: ~20%% of the "
-                        "persons, picked by a hash of their names)")
+    b.add_argument("--val-persons", default=None,
+                   help="comma-separated persons for the validation split (default: ~20%% "
+                        "of the persons, picked by a hash of their names)")
+    b.add_argument("--test-persons", default=None,
+                   help="comma-separated persons for the test split (default: ~20%%, as "
+                        "above)")
+    b.add_argument("--max-per-person", type=int, default=None,
+                   help="crops kept per person (overrides the profile; 0 = all)")
     b.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if "
                    "available)")
     b.add_argument("--threads", type=int, default=1,
@@ -43,31 +48,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--no-progress", action="store_true", help="no progress bars")
     f = sub.add_parser("fetch", help="download and verify the default clips, print their paths")
     f.add_argument("names", nargs="*", default=None,
-                   help=f"clips to fetch (default: the training sources); any of "
+                   help=f"clips to fetch (default: the dataset's sources); any of "
                         f"{', '.join(SOURCES)}")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``hofvsr dataset ...``; exit code 1 only when nothing usable came out."""
     if args.dataset_command == "fetch":
-        return _fetch(args.names or list(DEFAULT_TRAINING_SOURCES))
+        return _fetch(args.names or list(DEFAULT_SOURCES))
     from hofvsr_lib.data.builder import BuildConfig, build_dataset
     from hofvsr_lib.profiles import get_profile
 
     profile = get_profile(args.profile)
     max_frames = args.max_frames if args.max_frames != 0 else None
     overrides = dict(hr_size=args.hr_size, min_face=args.min_face, margin=args.margin,
-                     eval_persons=tuple(p.strip() for p in args.eval_persons.split(",")
-                                        if p.strip()) if args.eval_persons else None)
+                     val_persons=_names(args.val_persons), test_persons=_names(args.test_persons))
     cfg = BuildConfig.from_profile(profile.dataset, **overrides)
     if args.max_frames is not None:
         cfg = BuildConfig(**{**cfg.__dict__, "max_frames": max_frames})
+    if args.max_per_person is not None:
+        cfg = BuildConfig(**{**cfg.__dict__, "max_per_person": args.max_per_person or None})
     if args.videos is not None and not args.videos.exists():
         print(f"error: --videos {args.videos}: no such file or folder")
         return 2
     report = build_dataset(args.videos, args.out, cfg, device=args.device,
                            progress=not args.no_progress, cpu_threads=args.threads)
     return 0 if report.ok else 1
+
+
+def _names(text: str | None) -> tuple[str, ...] | None:
+    return tuple(p.strip() for p in text.split(",") if p.strip()) if text else None
 
 
 def _fetch(names: list[str]) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from hofvsr_lib.data.manifest import read_manifest
+from hofvsr_lib.data.manifest import SPLITS, read_manifest
 from hofvsr_lib.imaging import downscale, rgb_to_y
 
 
@@ -32,7 +32,8 @@ class Window:
 
 
 class FaceWindows(Dataset):
-    """``(lr (3, 1, h, w), hr)`` samples of the ``split`` part of the dataset in ``root``.
+    """``(lr (3, 1, h, w), hr)`` samples of the ``split`` part ("train", "val", "test", or
+    "all": every person) of the dataset in ``root``.
 
     ``hr`` is the HR centre frame (1, 4h, 4w), or all three HR frames (3, 1, 4h, 4w) when
     ``all_hr`` (the optical-flow loss needs them). Values: Y in [0, 1], float32.
@@ -42,6 +43,8 @@ class FaceWindows(Dataset):
     ``augment``: random horizontal flip, vertical flip and transpose, the same for the
     three frames and for LR and HR. Randomness comes from ``torch``'s generator (seed it, or
     a DataLoader's worker seeding, for repeatable runs). Windows are in manifest order.
+    ``centre_only``: the LR input is the centre frame three times (the ablation that shows what
+    the neighbouring frames bring); HR is unchanged.
     """
 
     def __init__(
@@ -53,9 +56,10 @@ class FaceWindows(Dataset):
         all_hr: bool = False,
         scale: int = 4,
         random_crop: bool | None = None,
+        centre_only: bool = False,
     ) -> None:
-        if split not in ("train", "eval"):
-            raise ValueError(f"split must be 'train' or 'eval', not {split!r}")
+        if split not in (*SPLITS, "all"):
+            raise ValueError(f"split must be one of {', '.join(SPLITS)} or all, not {split!r}")
         self.root = Path(root)
         self.split = split
         self.augment = augment
@@ -63,8 +67,11 @@ class FaceWindows(Dataset):
         self.all_hr = all_hr
         self.scale = scale
         self.random_crop = augment if random_crop is None else random_crop
+        self.centre_only = centre_only
         df = read_manifest(self.root)
-        df = df[df["split"] == split].sort_values(["sequence", "position"])
+        if split != "all":
+            df = df[df["split"] == split]
+        df = df.sort_values(["sequence", "position"])
         self.windows: list[Window] = []
         for seq, g in df.groupby("sequence", sort=True):
             pngs, frames, person = list(g["png"]), list(g["frame"]), str(g["person"].iloc[0])
@@ -87,6 +94,12 @@ class FaceWindows(Dataset):
             raise FileNotFoundError(f"{self.root / rel}: missing or unreadable crop")
         return img[..., ::-1]
 
+    def window_table(self, indices: list[int] | None = None) -> list[dict]:
+        """person, sequence, window (index in this dataset) and frame of each window."""
+        idx = range(len(self.windows)) if indices is None else indices
+        return [{"person": self.windows[i].person, "sequence": self.windows[i].sequence,
+                 "window": i, "frame": self.windows[i].frame} for i in idx]
+
     def rgb_centre(self, i: int) -> np.ndarray:
         """The HR centre crop of window ``i`` in colour (H, W, 3) uint8, unaugmented."""
         return np.ascontiguousarray(self._read_rgb(self.windows[i].pngs[1]))
@@ -100,6 +113,8 @@ class FaceWindows(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         hr = self.hr_frames(i)  # (3, 1, H, W)
         lr = downscale(hr, self.scale)  # the whole crop, so a patch has no border effect
+        if self.centre_only:  # the ablation without the video input: T, T, T
+            lr = lr[[1, 1, 1]]
         if self.lr_patch is not None:
             lr, hr = self._crop(lr, hr)
         if self.augment:

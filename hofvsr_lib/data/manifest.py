@@ -1,7 +1,7 @@
 """The dataset manifest (``DIR/manifest.csv``, one row per HR face crop) and the person split.
 
 Columns: ``video`` (folder key ``<stem>-<sha12>``), ``source`` (the input file), ``sha256``,
-``person``, ``split`` ("train" / "eval"), ``sequence`` (``<video>/seqNNN``), ``position``
+``person``, ``split`` ("train" / "val" / "test"), ``sequence`` (``<video>/seqNNN``), ``position``
 (0-based place in the sequence), ``frame`` (frame index in the source), ``png`` (path relative
 to DIR), ``x0 y0 x1 y1`` (MTCNN box, source pixels), ``prob`` (MTCNN probability),
 ``crop_x0 crop_y0 crop_side`` (the square cut from the source, after smoothing and margin),
@@ -45,27 +45,50 @@ def read_manifest(root: Path | str) -> pd.DataFrame:
     return df
 
 
-def assign_splits(
-    persons: list[str], eval_persons: list[str] | tuple[str, ...] | None = None,
-    eval_fraction: float = 0.2,
-) -> dict[str, str]:
-    """Person -> "train" / "eval"; every clip of a person lands on one side.
+SPLITS = ("train", "val", "test")
+"""train: fits the weights; val: the search and every choice made while training; test: the
+reported numbers (Table 3, Figure 7, every quality claim). A person is on exactly one side."""
 
-    ``eval_persons`` present in ``persons`` go to eval. Without any, about ``eval_fraction``
-    of the persons (at least one when there are two or more) go to eval, picked by a hash of
-    their name so the choice is stable whatever the order or the other persons (also when
-    ``eval_persons`` would leave nobody for training). A single person cannot be split
-    without a leak: it all goes to train.
+
+def assign_splits(
+    persons: list[str], val_persons: list[str] | tuple[str, ...] | None = None,
+    test_persons: list[str] | tuple[str, ...] | None = None, val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+) -> dict[str, str]:
+    """Person -> "train" / "val" / "test"; every clip of a person lands on one side.
+
+    Named ``val_persons`` / ``test_persons`` present in ``persons`` go there. A side left
+    without anyone named gets about its fraction of the persons (at least one), picked by a
+    hash of their names so the choice is stable whatever the order or the other persons. At
+    least one person always trains: with two persons one trains and one is tested; a single
+    person cannot be split without a leak and trains.
     """
     unique = sorted(set(persons))
-    chosen = [p for p in unique if eval_persons and p in eval_persons]
-    if len(chosen) == len(unique):  # nothing would be left to train on
-        chosen = []
-    if not chosen and len(unique) >= 2:
-        n_eval = max(1, round(eval_fraction * len(unique)))
-        ranked = sorted(unique, key=lambda p: hashlib.sha1(p.encode()).hexdigest())
-        chosen = ranked[:n_eval]
-    return {p: ("eval" if p in chosen else "train") for p in unique}
+    named = {p: "val" for p in unique if val_persons and p in val_persons}
+    named.update({p: "test" for p in unique if test_persons and p in test_persons})
+    if len(named) == len(unique):  # nothing would be left to train on
+        named = {}
+    ranked = [p for p in sorted(unique, key=lambda p: hashlib.sha1(p.encode()).hexdigest())
+              if p not in named]
+    for side, fraction, minimum in (("test", test_fraction, 2), ("val", val_fraction, 3)):
+        if side not in named.values() and len(unique) >= minimum and len(ranked) > 1:
+            n = min(len(ranked) - 1, max(1, round(fraction * len(unique))))
+            named.update({p: side for p in ranked[:n]})
+            ranked = ranked[n:]
+    return {p: named.get(p, "train") for p in unique}
+
+
+def cap_per_person(df: pd.DataFrame, cap: int | None) -> pd.DataFrame:
+    """At most ``cap`` crops per person, taken evenly from the person's videos (the first
+    frames of each sequence kept, in order), so that no person dominates a split."""
+    if cap is None:
+        return df
+    df = df.sort_values(["person", "video", "sequence", "position"])
+    rank = df.groupby(["person", "video"]).cumcount()
+    order = df.assign(_rank=rank).sort_values(["person", "_rank", "video"], kind="stable")
+    keep = order.groupby("person").cumcount() < cap
+    return df.loc[order.index[keep.to_numpy()]].sort_values(
+        ["video", "sequence", "position"]).reset_index(drop=True)
 
 
 def summarise(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

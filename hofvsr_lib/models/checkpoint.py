@@ -10,21 +10,26 @@ from typing import Any
 import torch
 from torch import nn
 
-from .sisr import EDSR, FSRCNN
+from .sisr import EDSR, FSRCNN, Bicubic
 from .sofvsr_accv import SOFVSR_ACCV
 from .sofvsr_tip import HOFVSR, SOFVSR_TIP
 
+# the trainable networks
 MODELS: dict[str, type[nn.Module]] = {"hofvsr": HOFVSR, "tip": SOFVSR_TIP, "accv": SOFVSR_ACCV,
                                       "fsrcnn": FSRCNN, "edsr": EDSR}
+# parameter-free models with the same contract (nothing to train)
+FIXED_MODELS: dict[str, type[nn.Module]] = {"bicubic": Bicubic}
 DISPLAY_NAMES = {"accv": "ACCV-2018", "tip": "TIP-2020", "hofvsr": "HO-FVSR",
-                 "fsrcnn": "FSRCNN", "edsr": "EDSR"}
+                 "fsrcnn": "FSRCNN", "edsr": "EDSR", "bicubic": "Bicubic"}
 
 
 def build_model(name: str, **config: Any) -> nn.Module:
-    """``build_model("hofvsr", res_channels=64, n_res_blocks=5, up_channels=64)`` etc."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    return MODELS[name](**config)
+    """``build_model("hofvsr", res_channels=64, n_res_blocks=5, up_channels=64)`` etc.;
+    ``build_model("bicubic")`` is bicubic x4 of the centre frame."""
+    known = {**MODELS, **FIXED_MODELS}
+    if name not in known:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(known)}")
+    return known[name](**config)
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, **provenance: Any) -> Path:

@@ -1,15 +1,16 @@
-"""Single-image SR baselines for the Figure 7 / Table 3 comparison: FSRCNN and a small EDSR.
+"""Single-image baselines for the Figure 7 / Table 3 comparison: bicubic, FSRCNN, a small EDSR.
 
 They take the same (B, 3, 1, h, w) input as the video networks but look only at the centre
-frame; in training mode they return ``(sr, [])`` (no flows, so the OFR loss is zero).
+frame; in training mode they return ``(sr, [])`` (no flows, so the OFR loss is zero). Every
+bicubic x4 here is :func:`hofvsr_lib.imaging.upscale`, the LR protocol's kernel.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from ..imaging import upscale
 from .common import check_input, conv3x3, zero_
 
 
@@ -27,9 +28,24 @@ class _SingleImage(nn.Module):
         centre = x[:, 1]
         sr = self.body(centre)
         if self.bicubic_residual:
-            sr = sr + F.interpolate(centre, scale_factor=self.scale, mode="bicubic",
-                                    align_corners=False)
+            sr = sr + upscale(centre, self.scale)
         return (sr, []) if self.training else sr
+
+
+class Bicubic(_SingleImage):
+    """Bicubic x``scale`` of the centre frame (:func:`~hofvsr_lib.imaging.upscale`): no
+    parameters. ``bicubic_residual`` is accepted and ignored, so it builds like the networks."""
+
+    name = "bicubic"
+
+    def __init__(self, scale: int = 4, bicubic_residual: bool = False):
+        super().__init__()
+        del bicubic_residual  # bicubic already: there is no network to add the skip to
+        self.config = dict(scale=scale)
+        self.scale = scale
+
+    def body(self, y: torch.Tensor) -> torch.Tensor:
+        return upscale(y, self.scale)
 
 
 class FSRCNN(_SingleImage):

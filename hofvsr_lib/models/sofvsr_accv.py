@@ -1,7 +1,10 @@
 """ACCV-2018 SOF-VSR: a 3-level residual-dense OFR net and a residual-dense SR net.
 
 Layer lists from the ACCV-2018 paper / network (see REFERENCE.md): 617,772 OFR and 1,021,904
-SR parameters, 1,639,676 in all at x4 with 3 frames.
+SR parameters, 1,639,676 in all at x4 with 3 frames. The only activations are the
+LeakyReLU(0.1) after the Conv3x3 of each RDB layer; every other conv (each flow level's first
+conv and its two last ones, the SR net's first conv, its 1x1 bottleneck and its last 3x3) is
+linear, as in the original layer list.
 """
 
 from __future__ import annotations
@@ -10,13 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..imaging import upscale
 from .common import (
     RDB,
     check_input,
     conv1x1,
     conv3x3,
     flow_warp,
-    lrelu,
     pad_to_multiple,
     phase_warps,
     upsample_flow,
@@ -27,11 +30,11 @@ from .sofvsr_tip import Flows
 
 class _FlowLevel(nn.Module):
     """Conv3x3(c_in->32), 2 x RDB(32, 4 layers), both RDB outputs concatenated, then a
-    Conv3x3(64->c_out) and a Conv3x3(c_out->c_out, bias)."""
+    Conv3x3(64->c_out) and a Conv3x3(c_out->c_out, bias); no activation outside the RDBs."""
 
     def __init__(self, c_in: int, c_out: int, channels: int = 32):
         super().__init__()
-        self.head = nn.Sequential(conv3x3(c_in, channels), lrelu())
+        self.head = conv3x3(c_in, channels)
         self.rdb1 = RDB(channels, 4, 32)
         self.rdb2 = RDB(channels, 4, 32)
         self.tail = nn.Sequential(conv3x3(2 * channels, c_out), conv3x3(c_out, c_out, bias=True))
@@ -71,8 +74,12 @@ class OFRNetACCV(nn.Module):
 
 
 class SRNetACCV(nn.Module):
-    """Conv3x3(35->64), 5 x RDB(64, 5 layers, growth 32), the input and all block outputs
-    concatenated (384 ch), Conv1x1(384->16) + LReLU, Conv3x3(16->16, bias), PixelShuffle(4)."""
+    """Conv3x3(35->64), 5 x RDB(64, 5 layers, growth 32), all block outputs and the input
+    concatenated (384 ch), Conv1x1(384->16), Conv3x3(16->16, bias), PixelShuffle(4); no
+    activation outside the RDBs.
+
+    ``bicubic_residual`` (default off, as in SOF-VSR) adds the bicubic upscale of the centre
+    frame (channel 1 of the cube; :func:`~hofvsr_lib.imaging.upscale`) to the output."""
 
     def __init__(self, in_channels: int = 35, scale: int = 4, bicubic_residual: bool = False,
                  channels: int = 64, n_blocks: int = 5):
@@ -80,7 +87,7 @@ class SRNetACCV(nn.Module):
         self.head = conv3x3(in_channels, channels)
         self.blocks = nn.ModuleList(RDB(channels, 5, 32) for _ in range(n_blocks))
         self.tail = nn.Sequential(
-            conv1x1(channels * (n_blocks + 1), scale * scale), lrelu(),
+            conv1x1(channels * (n_blocks + 1), scale * scale),
             conv3x3(scale * scale, scale * scale, bias=True), nn.PixelShuffle(scale),
         )
         self.scale = scale
@@ -89,13 +96,15 @@ class SRNetACCV(nn.Module):
             zero_(self.tail[-2])  # the conv before PixelShuffle
 
     def forward(self, cube: torch.Tensor) -> torch.Tensor:
-        features = [self.head(cube)]
+        """(B, in_channels, h, w) draft cube -> (B, 1, s*h, s*w)."""
+        head = self.head(cube)
+        features, f = [], head
         for block in self.blocks:
-            features.append(block(features[-1]))
-        out = self.tail(torch.cat(features, 1))
-        if self.bicubic_residual:  # the centre frame is channel 1 of the ACCV cube
-            out = out + F.interpolate(cube[:, 1:2], scale_factor=self.scale, mode="bicubic",
-                                      align_corners=False)
+            f = block(f)
+            features.append(f)
+        out = self.tail(torch.cat((*features, head), 1))  # the block outputs, then the input
+        if self.bicubic_residual:
+            out = out + upscale(cube[:, 1:2], self.scale)
         return out
 
 

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..imaging import upscale
 from .common import (
     cas_resb,
     check_input,
@@ -69,7 +70,8 @@ class SRNet(nn.Module):
     (1x1 conv c->4u and u->4u, each + PixelShuffle(2) + LReLU), Conv3x3(u->1, bias).
 
     ``bicubic_residual`` (default off, as in SOF-VSR) adds the bicubic upscale of the centre
-    frame (channel 0 of the draft cube) to the output: no parameters, faster convergence.
+    frame (channel 0 of the draft cube; :func:`~hofvsr_lib.imaging.upscale`, the LR protocol's
+    kernel) to the output: no parameters, faster convergence.
     """
 
     def __init__(self, res_channels: int = 64, n_res_blocks: int = 5, up_channels: int = 64,
@@ -94,8 +96,7 @@ class SRNet(nn.Module):
         """(B, in_channels, h, w) draft cube -> (B, 1, 4h, 4w)."""
         out = self.body(cube)
         if self.bicubic_residual:
-            out = out + F.interpolate(cube[:, :1], scale_factor=self.scale, mode="bicubic",
-                                      align_corners=False)
+            out = out + upscale(cube[:, :1], self.scale)
         return out
 
 

@@ -208,7 +208,7 @@ def _raise_interrupt(signum, _frame):
 def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed: int = 0,
                        device: str | None = None) -> tuple[Path, dict]:
     """Train the OFR net once (``profile.search.ofr_pretrain``), freeze it and cache the draft
-    cubes of the train split and of the eval windows the trials use. Reused when the dataset
+    cubes of the train split and of the validation windows the trials use. Reused when the dataset
     manifest, the profile and the seed are unchanged. Returns (cache path, its metadata)."""
     from ..data.dataset import FaceWindows
     from ..data.sources import sha256_file
@@ -252,9 +252,9 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
             "train": cache_draft_cubes(model, FaceWindows(data, "train", augment=False,
                                                           lr_patch=None), device=device,
                                        desc="cache train cubes"),
-            "eval": cache_draft_cubes(model, evenly_spaced(
-                FaceWindows(data, "eval", augment=False, lr_patch=None),
-                profile.search.trial.eval_windows), device=device, desc="cache eval cubes"),
+            "val": cache_draft_cubes(model, evenly_spaced(
+                FaceWindows(data, "val", augment=False, lr_patch=None),
+                profile.search.trial.eval_windows), device=device, desc="cache val cubes"),
         }
         meta = {"key": key, "ofr_history": history, "ofr_pretrain_s": pretrain_s,
                 "cache_s": time.perf_counter() - start, "data": str(data),

@@ -10,7 +10,7 @@ command line, e.g. for debugging::
 
 Modes: ``cached`` (default) trains only the SR net on the frozen OFR net's cached draft cubes;
 ``joint`` trains the whole network from scratch with the SOF-VSR loss on the dataset.
-Every metric reported is a dict whose ``default`` is the eval PSNR (what the tuners maximise).
+Every metric reported is a dict whose ``default`` is the validation PSNR (what the tuners maximise).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
         splits, _ = load_cube_cache(cache)
         train_set = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"],
                                 lr_patch=profile.lr_patch, augment=True)
-        eval_set = evenly_spaced(CubeDataset(splits["eval"]["cubes"], splits["eval"]["hr"]),
+        eval_set = evenly_spaced(CubeDataset(splits["val"]["cubes"], splits["val"]["hr"]),
                                  profile.eval_windows)
         net = SRNet(c, n, u, in_channels=train_set.cubes.shape[1],
                     bicubic_residual=profile.bicubic_residual)
@@ -80,7 +80,7 @@ def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
             raise ValueError("joint mode needs --data (the dataset directory)")
         train_set = FaceWindows(data, "train", augment=True, lr_patch=profile.lr_patch,
                                 all_hr=True)
-        eval_set = evenly_spaced(FaceWindows(data, "eval", augment=False, lr_patch=None),
+        eval_set = evenly_spaced(FaceWindows(data, "val", augment=False, lr_patch=None),
                                  profile.eval_windows)
         net = HOFVSR(c, n, u, bicubic_residual=profile.bicubic_residual)
         history = train_joint(net, "hofvsr", train_set, profile, eval_set, device, seed,
