@@ -43,7 +43,7 @@ from hofvsr_lib.imaging import rgb_to_y, upscale, ycbcr_to_rgb
 from hofvsr_lib.models import load_checkpoint
 
 SCALE = 4
-DEFAULT_CHECKPOINT = Path("results/checkpoints/hofvsr_64_5_64.pt")
+DEFAULT_CHECKPOINT = Path("results/checkpoints/hofvsr_64_5_64_seed0.pt")  # first seed
 MARGIN = 0.2  # face box enlarged by this fraction of its side on every side
 BRIDGE_MISSES = 2  # frames a tracked face may go undetected and still be super-resolved
 FEATHER = 0.15  # width of the seam's linear ramp, as a fraction of the crop side

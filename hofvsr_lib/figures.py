@@ -1,8 +1,8 @@
 """The search figures of the paper, drawn from ``results/search/*/trials.csv`` only (no compute).
 
 * Figure 5: the top 5 trials of each strategy, evaluation error (MSE) per epoch.
-* Figure 6: (a) parameters and (b) GFLOPs against the final eval PSNR of every trial, the
-  overall winner marked.
+* Figure 6: (a) parameters and (b) GFLOPs against the final validation PSNR, the top 5 trials
+  of each strategy (the others faded), the overall winner marked.
 
 And the measured speed (``results/bench/*.json``): the networks and the enhance pipeline
 (``hofvsr bench``), and what each training stage of a profile costs
@@ -39,7 +39,7 @@ def succeeded_trials(results: str | Path) -> pd.DataFrame:
 
 
 def winner(results: str | Path) -> dict | None:
-    """The best configuration over all strategies (highest final eval PSNR)."""
+    """The best configuration over all strategies (highest final validation PSNR)."""
     df = succeeded_trials(results)
     if df.empty:
         return None
@@ -51,7 +51,7 @@ def winner(results: str | Path) -> dict | None:
 
 
 def figure5_top5(results: str | Path, k: int = 5) -> plt.Figure:
-    """Figure 5: eval error per epoch of the top ``k`` trials of each strategy."""
+    """Figure 5: validation error per epoch of the top ``k`` trials of each strategy."""
     df = succeeded_trials(results)
     fig, axes = plt.subplots(1, len(STRATEGIES), figsize=(4.2 * len(STRATEGIES), 3.4),
                              sharey=True, squeeze=False)
@@ -66,13 +66,14 @@ def figure5_top5(results: str | Path, k: int = 5) -> plt.Figure:
         ax.grid(alpha=0.3)
         if len(top):
             ax.legend(fontsize=7, title="(c, n, u), final PSNR", title_fontsize=7)
-    axes[0, 0].set_ylabel("eval error (MSE)")
+    axes[0, 0].set_ylabel("validation error (MSE)")
     fig.tight_layout()
     return fig
 
 
-def figure6_complexity(results: str | Path) -> plt.Figure:
-    """Figure 6: (a) params and (b) GFLOPs against final eval PSNR, every trial."""
+def figure6_complexity(results: str | Path, k: int = 5) -> plt.Figure:
+    """Figure 6, as in the paper: (a) params and (b) GFLOPs against the final validation PSNR
+    of the top ``k`` trials of each strategy; the other trials faded."""
     df = succeeded_trials(results)
     best = winner(results)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
@@ -81,8 +82,12 @@ def figure6_complexity(results: str | Path) -> plt.Figure:
         scale = 1e6 if col == "params" else 1.0
         for strategy in STRATEGIES:
             sub = df[df["strategy"] == strategy]
-            ax.scatter(sub[col] / scale, sub["final_psnr"], s=28, alpha=0.75,
-                       color=COLOURS[strategy], label=LABELS[strategy])
+            top = sub.nlargest(k, "final_psnr")
+            rest = sub.drop(top.index)
+            ax.scatter(rest[col] / scale, rest["final_psnr"], s=20, alpha=0.2,
+                       color=COLOURS[strategy])
+            ax.scatter(top[col] / scale, top["final_psnr"], s=32, alpha=0.9,
+                       color=COLOURS[strategy], label=f"{LABELS[strategy]}: top {len(top)}")
         if best:
             ax.scatter(best[col] / scale, best["final_psnr"], s=180, facecolors="none",
                        edgecolors="red", linewidths=2,
@@ -90,7 +95,7 @@ def figure6_complexity(results: str | Path) -> plt.Figure:
                              f"{best['up_channels']})")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("final eval PSNR (dB)")
+    axes[0].set_ylabel("final validation PSNR (dB)")
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -226,6 +226,7 @@ def _add_scores(out: Path, variant: str, scores: pd.DataFrame) -> None:
     seed = int(scores["seed"].iloc[0])
     old = read_scores(out, variant)
     merged = pd.concat([old[old["seed"] != seed], scores]) if len(old) else scores
+    (out / "final").mkdir(parents=True, exist_ok=True)
     write_csv_atomic(merged.sort_values(["seed", "window"]),
                      out / "final" / f"{variant}_scores.csv")
 

@@ -35,7 +35,7 @@ class TrainProfile:
     batch_size: int = 16
     lr_patch: int = 32
     lr: float = 1e-3
-    eval_windows: int | None = None  # None: the whole eval split
+    eval_windows: int | None = None  # validation windows per evaluation (None: all)
     # add the bicubic upscale of the centre frame to the network's output (no parameters), so
     # that a short CPU training starts from bicubic instead of from zero; off for the paper
     bicubic_residual: bool = False

@@ -13,6 +13,7 @@ never re-times on a busy machine. ``render_figure7`` runs the networks on the sa
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -67,7 +68,8 @@ def measure_speed(results: str | Path, repeats: int = 50, warmup: int = 10,
                 for v, m in models.items()}
     networks["bicubic"] = {"params": 0, "gflops": 0.0, "speed_s": speed["bicubic"]["latency_s"],
                            "fps": speed["bicubic"]["fps"]}
-    data = {"networks": networks, "input": "1x3x1x36x36", "repeats": repeats,
+    data = {"networks": networks, "load_average": os.getloadavg(), "input": "1x3x1x36x36",
+            "repeats": repeats,
             "warmup": warmup, "timing": "interleaved", "threads": speed["bicubic"]["threads"],
             "provenance": run_provenance(None)}
     write_json(path, data)
@@ -81,8 +83,12 @@ def _interval(prefix: str, result: dict) -> dict:
 
 def measure_table3(results: str | Path, profile: str) -> pd.DataFrame:
     """Table 3 with uncertainty: ``results/table3.csv`` (one row per network variant) and
-    ``table3.json`` (the same with per-person and per-seed means and the test set's size)."""
+    ``table3.json`` (the same with per-person and per-seed means and the test set's size).
+    Labelled with the profile that trained the runs (``profile`` when they disagree): a
+    re-render by another profile does not relabel them."""
     results = Path(results)
+    trained_by = {r["provenance"]["profile"] for r in final_records(results)}
+    profile = trained_by.pop() if len(trained_by) == 1 else profile
     runs = _main_runs(results)
     if HO not in runs:
         raise FileNotFoundError(f"no final-training record of {HO} in {results / 'final'}")
@@ -173,7 +179,7 @@ def table3_with_paper(results: str | Path) -> pd.DataFrame:
                           for r in ours.itertuples()],
         "SSIM, paper": ours["model"].map(paper["ssim"]),
     })
-    return out.fillna("").set_index("network")
+    return out.astype(object).fillna("").set_index("network")
 
 
 def differences(results: str | Path) -> pd.DataFrame:

@@ -28,12 +28,12 @@ def _dihedral_all(x):
 
 
 def test_shapes_ranges_and_lr_protocol(root):
-    ev = FaceWindows(root, "eval")
+    ev = FaceWindows(root, "test")
     lr, hr = ev[0]
     assert lr.shape == (3, 1, 36, 36) and hr.shape == (1, 144, 144)
     assert lr.dtype == hr.dtype == torch.float32
     assert 0 <= hr.min() and hr.max() <= 1 and 0 <= lr.min() and lr.max() <= 1
-    full = FaceWindows(root, "eval", all_hr=True)
+    full = FaceWindows(root, "test", all_hr=True)
     lr2, hr3 = full[0]
     assert hr3.shape == (3, 1, 144, 144)
     torch.testing.assert_close(hr3[1], hr)
@@ -43,16 +43,16 @@ def test_shapes_ranges_and_lr_protocol(root):
     assert full.rgb_centre(0).shape == (144, 144, 3)
 
 
-def test_windows_are_consecutive_frames_of_one_sequence_and_eval_is_deterministic(root):
+def test_windows_are_consecutive_frames_of_one_sequence_and_test_is_deterministic(root):
     m = read_manifest(root).set_index("png")
-    ev = FaceWindows(root, "eval")
+    ev = FaceWindows(root, "test")
     for w in ev.windows:
         rows = m.loc[list(w.pngs)]
         assert rows["sequence"].nunique() == 1
         assert list(np.diff(rows["frame"])) == [1, 1] and rows["frame"].iloc[1] == w.frame
-    n_eval = sum(len(g) - 2 for _, g in m[m["split"] == "eval"].groupby("sequence"))
+    n_eval = sum(len(g) - 2 for _, g in m[m["split"] == "test"].groupby("sequence"))
     assert len(ev) == n_eval
-    again = FaceWindows(root, "eval")
+    again = FaceWindows(root, "test")
     for i in (0, len(ev) // 2, len(ev) - 1):
         torch.testing.assert_close(ev[i][0], again[i][0])
         torch.testing.assert_close(ev[i][1], again[i][1])
@@ -91,12 +91,26 @@ def test_random_crops_stay_aligned(root):
     torch.testing.assert_close(downscale(hr, 4)[..., 3:-3, 3:-3], lr[..., 3:-3, 3:-3])
 
 
-def test_no_person_on_both_sides_and_clear_errors(root, tmp_path):
-    tr, ev = FaceWindows(root, "train"), FaceWindows(root, "eval")
-    assert not {w.person for w in tr.windows} & {w.person for w in ev.windows}
+def test_no_person_on_two_sides_and_clear_errors(root, tmp_path):
+    sides = {s: {w.person for w in FaceWindows(root, s).windows} for s in ("train", "val",
+                                                                           "test")}
+    assert all(sides.values())
+    assert not sides["train"] & sides["val"] and not sides["train"] & sides["test"]
+    assert not sides["val"] & sides["test"]
+    every = FaceWindows(root, "all")
+    assert {w.person for w in every.windows} == set().union(*sides.values())
+    assert len(every) == sum(len(FaceWindows(root, s)) for s in sides)
     with pytest.raises(ValueError, match="split must be"):
-        FaceWindows(root, "test")
+        FaceWindows(root, "eval")
     with pytest.raises(FileNotFoundError, match="build the dataset first"):
         FaceWindows(tmp_path, "train")
     with pytest.raises(ValueError, match="exceeds the HR size"):
         FaceWindows(root, "train", lr_patch=40)
+
+
+def test_centre_only_repeats_the_centre_frame(root):
+    plain, centre = FaceWindows(root, "test"), FaceWindows(root, "test", centre_only=True)
+    (lr, hr), (lr_c, hr_c) = plain[0], centre[0]
+    for k in range(3):
+        torch.testing.assert_close(lr_c[k], lr[1])
+    torch.testing.assert_close(hr_c, hr)

@@ -55,7 +55,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"
         payload = torch.load(path, map_location=map_location, weights_only=True)
         model = build_model(payload["model"], **payload["config"])
         model.load_state_dict(payload["state_dict"])
-    except (RuntimeError, KeyError, EOFError, ValueError, pickle.UnpicklingError) as err:
-        raise ValueError(f"checkpoint {path} is not a valid hofvsr checkpoint: {err}") from err
+    except (RuntimeError, KeyError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
+        raise ValueError(f"checkpoint {path} is not a valid hofvsr checkpoint (truncated, "
+                         f"damaged or another kind of file: {err})") from err
     meta = {k: payload[k] for k in ("model", "config", "provenance")}
     return model.to(map_location).eval(), meta

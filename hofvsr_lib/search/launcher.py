@@ -27,6 +27,7 @@ import signal
 import sqlite3
 import sys
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -284,8 +285,12 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     sdir.mkdir(parents=True, exist_ok=True)
     prov_path = sdir / "provenance.json"
     prov = read_provenance(prov_path)
-    if prov and (prov.get("profile", {}).get("name") != profile.name or prov.get("mode") != mode
-                 or prov.get("seed") != seed):
+    # a profile whose search settings are another's (evidence extends cpu) shares its search;
+    # a setting added since the search ran (absent from its record) does not count
+    settings = json.loads(json.dumps(asdict(sp)))
+    same_search = all(settings.get(k) == v
+                      for k, v in prov.get("profile", {}).get("search", {}).items())
+    if prov and (not same_search or prov.get("mode") != mode or prov.get("seed") != seed):
         raise ValueError(f"{sdir} holds a search with profile {prov['profile']['name']}, mode "
                          f"{prov.get('mode')}, seed {prov.get('seed')}: use another --out")
     records = TrialRecords(sdir / "trials.csv")
