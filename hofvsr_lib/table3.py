@@ -120,7 +120,7 @@ def measure_table3(results: str | Path, profile: str) -> pd.DataFrame:
                  "ho_verdict": stats.paired(ho)["verdict"],
                  **{f"psnr_{k}": v for k, v in p["per_person"].items()}})
     table = pd.DataFrame(rows)
-    table.to_csv(results / "table3.csv", index=False, float_format="%.6g")
+    table.to_csv(results / "table3.csv", index=False, float_format="%.10g")
     write_json(results / "table3.json", {
         "rows": rows, "details": details, "test": {
             "persons": sorted(ho["person"].unique()), "sequences": int(ho["sequence"].nunique()),

@@ -84,7 +84,7 @@ def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(tmp_pa
     for v, row in t.iterrows():
         assert row["psnr_lo"] <= row["psnr"] <= row["psnr_hi"], v
     assert t.loc["bicubic", "params"] == 0
-    assert t.loc["hofvsr_64_5_64", "params"] == 496_609
+    assert t.loc["hofvsr_64_5_64", "params"] == 496_609 and t.loc["tip", "params"] == 1_047_617
     claims_table = claims.claims_table(tmp_path)
     assert set(claims_table["verdict"]) <= {"confirmed", "refuted", "undecided at this budget"}
     assert (tmp_path / "figures" / "figure7.png").exists() or table3.render_figure7(

@@ -23,13 +23,18 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert "Table 3" in html and "figure7" in html.lower()
 
     results = dirs["results"]
-    table = pd.read_csv(results / "table3.csv").set_index("key")
-    assert {"hofvsr_64_5_64", "tip", "accv", "fsrcnn", "edsr", "bicubic"} <= set(table.index)
+    table = pd.read_csv(results / "table3.csv").set_index("variant")
+    assert {"hofvsr_64_5_64", "tip", "accv", "fsrcnn", "edsr", "bicubic",
+            "hofvsr_64_5_64_centre_only", "tip_joint"} <= set(table.index)
     assert table.loc["hofvsr_64_5_64", "params"] == 496_609
+    assert table.loc["hofvsr_64_5_64", "seeds"] == 2  # the smoke profile's seeds
+    assert (table["psnr_lo"] <= table["psnr"]).all() and (table["psnr"] <= table["psnr_hi"]).all()
     for strategy in ("tpe", "random", "smac"):
         trials = pd.read_csv(results / "search" / strategy / "trials.csv")
         assert (trials["status"] == "SUCCEEDED").any(), strategy
     steps = json.loads((results / "provenance.json").read_text())["steps"]
     assert set(steps) == {executed for _, executed, _ in STEPS}
-    for name in ("figure5_top5", "figure6_complexity", "figure7"):
+    html = (dirs["book"] / "_build" / "html" / "notebooks" / "08_claims.html").read_text()
+    assert "Claims against evidence" in html and "verdict" in html
+    for name in ("figure5_top5", "figure6_complexity", "figure7", "learning_curves"):
         assert (results / "figures" / f"{name}.png").exists(), name
