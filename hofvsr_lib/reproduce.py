@@ -63,7 +63,26 @@ def run_notebook(source: Path, executed: Path, parameters: dict) -> float:
     papermill.execute_notebook(str(source), str(executed), parameters=parameters,
                                kernel_name="python3", cwd=str(ROOT), progress_bar=False,
                                log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr)
+    _relative_paths(executed)
     return time.perf_counter() - start
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the book's reader should see it: relative to the repository when inside it
+    (the notebooks run with the repository as their working directory)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _relative_paths(executed: Path) -> None:
+    """Papermill records where it read and wrote a notebook; keep no machine path there."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in meta:
+            meta[key] = _shown(Path(meta[key]))
+    nbformat.write(nb, executed)
 
 
 def build_book(book: Path) -> Path:
@@ -89,7 +108,7 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
     previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
     # steps not re-run keep their record (a re-render must not erase the compute run's)
     record["steps"] = previous.get("steps", {}) if previous.get("profile") == profile else {}
-    common = {"profile": profile, "data_dir": str(data), "results_dir": str(results)}
+    common = {"profile": profile, "data_dir": _shown(data), "results_dir": _shown(results)}
     for source, executed, extra in STEPS:
         if only and not any(executed.startswith(o) for o in only):
             continue
