@@ -61,7 +61,9 @@ def claims_table(results: str | Path) -> pd.DataFrame:
                 "claim": f"HO-FVSR (64, 5, 64) has a higher PSNR than {name}, both trained "
                          "jointly (each with its own flow net)",
                 "paper": f"{gap:+.2f}", "measured (HO-FVSR minus, 95% CI)": _fmt(diff),
-                "verdict": VERDICTS[diff["verdict"]],
+                "verdict": VERDICTS[diff["verdict"]] + (
+                    " (1 seed: the interval holds no training variation)"
+                    if diff["n_seeds"] < 2 else ""),
                 "evidence": "joint: " + label(f"{HO}_joint")})
     gain = stats.paired(ho)
     rows.append({"claim": "HO-FVSR (64, 5, 64) improves on bicubic interpolation",
