@@ -3,6 +3,8 @@
 * Figure 5: the top 5 trials of each strategy, evaluation error (MSE) per epoch.
 * Figure 6: (a) parameters and (b) GFLOPs against the final validation PSNR, the top 5 trials
   of each strategy (the others faded), the overall winner marked.
+* The search studies: every trial of a search in order, marked by where its configuration
+  came from; cached against joint trial PSNR of the same configurations.
 
 And the measured speed (``results/bench/*.json``): the networks and the enhance pipeline
 (``hofvsr bench``), and what each training stage of a profile costs
@@ -20,17 +22,14 @@ import pandas as pd
 
 from .paper import TABLE3
 from .search.records import load_trials
-
-STRATEGIES = ("tpe", "random", "smac")
-LABELS = {"tpe": "TPE", "random": "Random", "smac": "SMAC"}
-COLOURS = {"tpe": "tab:blue", "random": "tab:orange", "smac": "tab:green"}
+from .vocabulary import STRATEGIES, STRATEGY_COLOURS, STRATEGY_LABELS
 
 
 def succeeded_trials(results: str | Path) -> pd.DataFrame:
-    """Successful trials of the three strategies (the default, cached mode), with per-epoch
-    lists decoded and a ``config`` label."""
+    """Successful trials of the paper's three searches (``<strategy>`` directories, not the
+    studies' variants), with per-epoch lists decoded and a ``config`` label."""
     df = load_trials(Path(results) / "search")
-    df = df[(df["status"] == "SUCCEEDED") & df["strategy"].isin(STRATEGIES)].copy()
+    df = df[(df["status"] == "SUCCEEDED") & df["search"].isin(STRATEGIES)].copy()
     for col in ("epoch_psnr", "epoch_ssim", "epoch_loss"):
         df[col] = df[col].map(json.loads)
     df["config"] = [f"({r.res_channels}, {r.n_res_blocks}, {r.up_channels})"
@@ -59,13 +58,14 @@ def figure5_top5(results: str | Path, k: int = 5) -> plt.Figure:
         top = df[df["strategy"] == strategy].nlargest(k, "final_psnr")
         for row in top.itertuples():
             ax.plot(range(1, len(row.epoch_loss) + 1), row.epoch_loss, marker="o", ms=3,
-                    label=f"{row.config} {row.final_psnr:.2f} dB")
-        ax.set_title(f"{LABELS[strategy]}: top {min(k, len(top))} of "
+                    label=f"{row.config} {row.final_psnr:.2f} dB, {row.source}")
+        ax.set_title(f"{STRATEGY_LABELS[strategy]}: top {min(k, len(top))} of "
                      f"{(df['strategy'] == strategy).sum()}")
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         if len(top):
-            ax.legend(fontsize=7, title="(c, n, u), final PSNR", title_fontsize=7)
+            ax.legend(fontsize=7, title="(c, n, u), final PSNR, proposal source",
+                      title_fontsize=7)
     axes[0, 0].set_ylabel("validation error (MSE)")
     fig.tight_layout()
     return fig
@@ -85,9 +85,10 @@ def figure6_complexity(results: str | Path, k: int = 5) -> plt.Figure:
             top = sub.nlargest(k, "final_psnr")
             rest = sub.drop(top.index)
             ax.scatter(rest[col] / scale, rest["final_psnr"], s=20, alpha=0.2,
-                       color=COLOURS[strategy])
+                       color=STRATEGY_COLOURS[strategy])
             ax.scatter(top[col] / scale, top["final_psnr"], s=32, alpha=0.9,
-                       color=COLOURS[strategy], label=f"{LABELS[strategy]}: top {len(top)}")
+                       color=STRATEGY_COLOURS[strategy],
+                       label=f"{STRATEGY_LABELS[strategy]}: top {len(top)}")
         if best:
             ax.scatter(best[col] / scale, best["final_psnr"], s=180, facecolors="none",
                        edgecolors="red", linewidths=2,
@@ -97,6 +98,64 @@ def figure6_complexity(results: str | Path, k: int = 5) -> plt.Figure:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("final validation PSNR (dB)")
     axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+SOURCE_MARKERS = {"startup": ("s", "tab:gray"), "random": ("o", "tab:orange"),
+                  "model": ("*", "tab:blue"), "fallback": ("x", "tab:red")}
+
+
+def search_traces(results: str | Path, searches: list[str]) -> plt.Figure:
+    """Each search's trials in the order they ran: the last validation PSNR (faded: stopped
+    early by the assessor), the marker saying where the configuration came from, the best so
+    far as a step line."""
+    df = load_trials(Path(results) / "search")
+    searches = [s for s in searches if (df["search"] == s).any()]
+    cols = min(3, len(searches))
+    rows = -(-len(searches) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), sharey=True,
+                             squeeze=False)
+    for ax in axes.flat[len(searches):]:
+        ax.set_visible(False)
+    for ax, search in zip(axes.flat, searches, strict=False):
+        sub = df[(df["search"] == search) & df["status"].isin(("SUCCEEDED", "EARLY_STOPPED"))]
+        sub = sub.sort_values("started").reset_index(drop=True)
+        last = sub["epoch_psnr"].map(lambda e: json.loads(e)[-1] if json.loads(e) else np.nan)
+        full = sub["status"] == "SUCCEEDED"
+        trial = np.arange(1, len(sub) + 1)
+        for source, (marker, colour) in SOURCE_MARKERS.items():
+            mine = (sub["source"] == source).to_numpy()
+            if mine.any():
+                ax.scatter(trial[mine & full], last[mine & full], marker=marker, color=colour,
+                           s=40, label=source)
+                ax.scatter(trial[mine & ~full], last[mine & ~full], marker=marker, s=40,
+                           color=colour, alpha=0.3)
+        ax.step(trial, sub["final_psnr"].cummax().ffill(), where="post", color="black", lw=0.8,
+                label="best so far")
+        ax.set_title(search, fontsize=10)
+        ax.set_xlabel("trial")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("validation PSNR, last epoch (dB)")
+    fig.tight_layout()
+    return fig
+
+
+def protocol_agreement(table: pd.DataFrame, summary: dict) -> plt.Figure:
+    """Cached against joint trial PSNR of the same configurations
+    (``search.studies.agreement_table`` and ``agreement_summary``)."""
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    ax.scatter(table["cached"], table["joint"])
+    for r in table.itertuples():
+        ax.annotate(f"({r.res_channels},{r.n_res_blocks},{r.up_channels})",
+                    (r.cached, r.joint), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set(xlabel="cached trial: validation PSNR (dB)", ylabel="joint trial: validation PSNR (dB)",
+           title=f"Kendall's tau {summary['kendall_tau']:.2f}, top-{summary['top_k']} overlap "
+                 f"{summary['top_k_overlap']}/{summary['top_k']}")
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 

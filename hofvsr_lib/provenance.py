@@ -30,9 +30,11 @@ def software_versions() -> dict[str, str]:
 
 
 def machine_info() -> dict[str, Any]:
-    """CPU, core count, torch threads and GPU (if any) of this machine."""
+    """CPU, core count, load average (1, 5, 15 min), torch threads and GPU (if any) of this
+    machine, now."""
     info = {"platform": platform.platform(), "processor": platform.processor() or
             platform.machine(), "cpu_count": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "torch_threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

@@ -24,17 +24,18 @@ from pathlib import Path
 
 from .profiles import PROFILES, get_profile
 from .provenance import run_provenance, write_json
+from .vocabulary import STRATEGIES, STRATEGY_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "references.bib")
-STRATEGIES = ("tpe", "random", "smac")
 COMMITTED = ("cpu", "evidence")  # profiles whose results live in results/ and book/
 
 # (source notebook, executed name, extra parameters), in order
 STEPS: list[tuple[str, str, dict]] = [
     ("01_dataset.ipynb", "01_dataset.ipynb", {}),
     *[("02_search.ipynb", f"02_search_{s}.ipynb", {"strategy": s}) for s in STRATEGIES],
+    ("02_search_studies.ipynb", "02_search_studies.ipynb", {}),
     ("03_top5_curves.ipynb", "03_top5_curves.ipynb", {}),
     ("04_complexity_scatter.ipynb", "04_complexity_scatter.ipynb", {}),
     ("05_final_training.ipynb", "05_final_training.ipynb", {}),
@@ -63,7 +64,7 @@ def run_notebook(source: Path, executed: Path, parameters: dict) -> float:
     papermill.execute_notebook(str(source), str(executed), parameters=parameters,
                                kernel_name="python3", cwd=str(ROOT), progress_bar=False,
                                log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr)
-    _relative_paths(executed)
+    _tidy_executed(executed, parameters.get("strategy"))
     return time.perf_counter() - start
 
 
@@ -73,11 +74,22 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def _relative_paths(executed: Path) -> None:
-    """Papermill records where it read and wrote a notebook; keep no machine path there."""
+def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
+    """What the book's reader sees of an executed notebook: no machine path (papermill records
+    where it read and wrote it), no parameter cells (the default one and papermill's injected
+    one are removed from the page), and a search chapter's title naming its strategy (one
+    notebook, three chapters)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    if strategy:
+        first = nb.cells[0]
+        title, _, rest = first.source.partition("\n")
+        first.source = f"{title} with {STRATEGY_LABELS[strategy]}\n{rest}"
     meta = nb.metadata.get("papermill", {})
     for key in ("input_path", "output_path"):
         if key in meta:

@@ -32,6 +32,17 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     for strategy in ("tpe", "random", "smac"):
         trials = pd.read_csv(results / "search" / strategy / "trials.csv")
         assert (trials["status"] == "SUCCEEDED").any(), strategy
+        assert trials["source"].notna().all(), strategy
+    # the search studies: the assessor switched off, TPE on the ordinal space, both protocols
+    for study in ("random-noassessor", "tpe-ordinal"):
+        assert len(pd.read_csv(results / "search" / study / "trials.csv")) == 2, study
+    agreement = pd.read_csv(results / "search" / "protocol_agreement.csv")
+    assert sorted(agreement["mode"]) == ["cached", "cached", "joint", "joint"]
+    assert (results / "search" / "tpe_regimes.csv").exists()
+    html = (dirs["book"] / "_build" / "html" / "notebooks" / "02_search_studies.html").read_text()
+    assert "Search studies" in html and "Kendall" in html
+    html = (dirs["book"] / "_build" / "html" / "notebooks" / "02_search_smac.html").read_text()
+    assert "Architecture search with SMAC" in html
     steps = json.loads((results / "provenance.json").read_text())["steps"]
     assert set(steps) == {executed for _, executed, _ in STEPS}
     html = (dirs["book"] / "_build" / "html" / "notebooks" / "08_claims.html").read_text()

@@ -1,32 +1,41 @@
 """``hofvsr search``: one NNI search (TPE, Random or SMAC) with a profile's budget.
 
-The same launcher drives the three strategies with the same budget (trial count, duration cap,
-epochs per trial: ``hofvsr_lib.profiles.SearchProfile``). In the default ``cached`` mode the
-OFR net is trained once on the training split with its own flow loss, frozen, and its draft
-cubes cached (shared by all strategies of an output directory); each trial then trains only the
-SR net on the cache. ``joint`` mode trains the whole network in every trial, as SOF-VSR does.
+The same launcher drives the three strategies with the same budget (a number of trials, each
+trained for the same epochs; ``hofvsr_lib.profiles.SearchProfile``); the duration cap is a
+safety net well above the expected time. Each strategy's tuner gets its own seed, derived from
+the profile's seed and the strategy's name (``strategy_seed``); the trials' training seed is the
+profile's, so a configuration trains the same way whichever tuner proposed it. An assessor
+(NNI's Medianstop on the per-epoch validation PSNR) stops unpromising trials early where the
+profile asks for one.
 
-Records: ``<out>/<strategy>[-joint]/trials.csv`` gets one row per finished trial, read from
-NNI's own database (``nni/<id>/db/nni.sqlite`` under the same directory) while the search runs,
-and ``provenance.json`` the profile, versions, machine, seed, mode and every session's cost.
+In the default ``cached`` mode the OFR net is trained once on the training split with its own
+flow loss, frozen, and its draft cubes cached (shared by all searches of an output directory);
+each trial then trains only the SR net on the cache. ``joint`` mode trains the whole network in
+every trial, as SOF-VSR does.
+
+Records: ``<out>/<search>/trials.csv`` gets one row per finished trial, read from NNI's own
+database (``nni/<id>/db/nni.sqlite`` under the same directory) while the search runs, with the
+source of its configuration (``tuners``); ``provenance.json`` the profile, versions, machine,
+seeds, mode and every session's cost. ``<search>`` is the strategy, with ``-ordinal`` (the
+ordinal encoding of the space), ``-noassessor`` (assessor switched off) or ``-joint`` appended.
 
 Resume: running the same command again continues a search. Trials finished in earlier sessions
 (even ones that finished after the launcher was killed) are recovered from NNI's database, the
 new experiment only gets the remaining trial count and time, and the tuner is told the earlier
-results. Interrupts (SIGINT/SIGTERM) stop the NNI experiment; a manager left behind by a
-SIGKILL is stopped when the search resumes.
+results. A trial cancelled by the stop does not count against the budget. Interrupts (SIGINT,
+SIGTERM) stop the NNI experiment; a manager left behind by a SIGKILL is stopped when the search
+resumes. A busy web UI port is replaced by the next free one, said on screen.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
-import sqlite3
 import sys
 import time
+import zlib
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,14 +45,18 @@ from filelock import FileLock
 from ..profiles import Profile, get_profile
 from ..provenance import machine_info, software_versions
 from ..provenance import write_json as _write_provenance
-from .records import FINISHED, TrialRecords, read_provenance
-from .space import SEARCH_SPACE, space_size
+from ..vocabulary import STRATEGIES
+from .nni_state import FINISHED, alive, free_port, read_nni_trials, stop_process_group
+from .records import TrialRecords, read_provenance
+from .remote import load_machines, new_experiment, remote_python
+from .space import SEARCH_SPACE, SPACES, space_size, validate_config
 from .trial import network_cost
+from .tuners import read_proposals, read_stops
 
-STRATEGIES = ("tpe", "random", "smac")
 MODES = ("cached", "joint")
 DEFAULT_PORT = 8080
 HANG_GRACE_S = 120  # beyond the NNI duration cap, the launcher stops a stalled experiment
+NO_TRIAL_S = 300  # an experiment with no trial this long after its start has a dead tuner
 
 
 class SearchInterrupted(Exception):
@@ -58,87 +71,76 @@ def parse_duration(text: str) -> float:
     return float(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
 
 
-def strategy_dir(out: str | Path, strategy: str, mode: str) -> Path:
-    """Where one strategy's records go: ``<out>/<strategy>`` (``-joint`` appended in joint mode)."""
-    return Path(out) / (strategy if mode == "cached" else f"{strategy}-joint")
+def search_name(strategy: str, mode: str = "cached", space: str = "choice",
+                assessor: bool = True) -> str:
+    """The name (and directory) of one search: the strategy, then ``-ordinal``,
+    ``-noassessor`` and ``-joint`` for the variants."""
+    return (strategy + ("-ordinal" if space == "ordinal" else "")
+            + ("" if assessor else "-noassessor") + ("-joint" if mode == "joint" else ""))
 
 
-def tuner_config(strategy: str, seed: int, n_trials: int, work_dir: Path,
+def strategy_seed(seed: int, strategy: str) -> int:
+    """The tuner seed of a strategy: the profile's seed offset by a hash of the strategy's name,
+    so that two strategies never share a random stream (a variant of a search, e.g. without the
+    assessor, keeps its strategy's seed and so its proposals)."""
+    return (seed + zlib.crc32(strategy.encode())) % 2**31
+
+
+def tuner_config(strategy: str, seed: int, n_trials: int, work_dir: Path, log: Path,
                  tpe_startup_trials: int = 20):
-    """NNI tuner config of a strategy: TPE and Random are NNI's, SMAC our SMAC3 wrapper."""
-    from nni.experiment import AlgorithmConfig, CustomAlgorithmConfig
+    """NNI tuner config of a strategy: NNI's TPE and Random and our SMAC3 wrapper, each logging
+    the source of its proposals to ``log`` (``tuners``)."""
+    from nni.experiment import CustomAlgorithmConfig
 
-    if strategy == "tpe":
-        return AlgorithmConfig(name="TPE", class_args={
-            "optimize_mode": "maximize", "seed": seed,
-            "tpe_args": {"n_startup_jobs": tpe_startup_trials}})
-    if strategy == "random":
-        return AlgorithmConfig(name="Random", class_args={"seed": seed})
-    if strategy == "smac":
-        import hofvsr_lib
-
-        return CustomAlgorithmConfig(
-            class_name="hofvsr_lib.search.smac_tuner.SMACTuner",
-            code_directory=str(Path(hofvsr_lib.__file__).parent.parent),
-            class_args={"optimize_mode": "maximize", "seed": seed, "n_trials": n_trials,
-                        "output_directory": str(work_dir / "smac3")})
-    raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
-
-
-# --------------------------------------------------------------------------- NNI's database
+    classes = {
+        "tpe": ("tuners.TracedTPE", {"optimize_mode": "maximize", "seed": seed,
+                                     "tpe_args": {"n_startup_jobs": tpe_startup_trials}}),
+        "random": ("tuners.TracedRandom", {"seed": seed}),
+        "smac": ("smac_tuner.SMACTuner", {"optimize_mode": "maximize", "seed": seed,
+                                          "n_trials": n_trials,
+                                          "output_directory": str(work_dir / "smac3")}),
+    }
+    if strategy not in classes:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    name, args = classes[strategy]
+    return CustomAlgorithmConfig(class_name=f"hofvsr_lib.search.{name}",
+                                 code_directory=_code_directory(),
+                                 class_args={**args, "proposal_log": str(log)})
 
 
-def read_nni_trials(db_path: str | Path) -> list[dict]:
-    """Trials of one NNI experiment from its sqlite database: id, parameters, last status,
-    start/end (ms), intermediate metrics (in order) and final metric (dicts)."""
-    db_path = Path(db_path)
-    if not db_path.exists():
-        return []
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        trials: dict[str, dict] = {}
-        for ts, tid, event, data in con.execute(
-                "SELECT timestamp, trialJobId, event, data FROM TrialJobEvent ORDER BY timestamp"):
-            if not tid:  # IMPORT_DATA and other experiment-level events
-                continue
-            t = trials.setdefault(tid, {"trial_id": tid, "parameters": None, "status": event,
-                                        "start": ts, "end": None, "periodical": [],
-                                        "final": None})
-            t["status"] = event
-            payload = json.loads(data) if data else None
-            if isinstance(payload, dict) and t["parameters"] is None:
-                t["parameters"] = payload.get("parameters")
-            if event == "RUNNING":
-                t["start"] = ts
-            if event in FINISHED:
-                t["end"] = ts
-        for tid, kind, data in con.execute(
-                "SELECT trialJobId, type, data FROM MetricData ORDER BY timestamp, sequence"):
-            if tid not in trials:
-                continue
-            value = json.loads(json.loads(data))  # NNI encodes metric data twice
-            if kind == "PERIODICAL":
-                trials[tid]["periodical"].append(value)
-            elif kind == "FINAL":
-                trials[tid]["final"] = value
-    finally:
-        con.close()
-    return list(trials.values())
+def _code_directory() -> str:
+    """The directory holding ``hofvsr_lib`` (NNI imports custom tuners and assessors from it)."""
+    import hofvsr_lib
+
+    return str(Path(hofvsr_lib.__file__).parent.parent)
 
 
-def trial_row(trial: dict, experiment_id: str, session: int, strategy: str, mode: str,
-              seed: int) -> dict:
-    """One ``trials.csv`` row from a finished NNI trial (see :func:`read_nni_trials`)."""
+# --------------------------------------------------------------------------- records
+
+
+def trial_row(trial: dict, experiment_id: str, session: int, search: str, strategy: str,
+              mode: str, seed: int, sources: dict[int, str], stopped: set[str],
+              cancelled: set[str] = frozenset()) -> dict:
+    """One ``trials.csv`` row from a finished NNI trial (see ``nni_state.read_nni_trials``);
+    ``sources`` maps parameter ids to where the tuner got them (``tuners.read_proposals``),
+    ``stopped`` holds the trials the assessor stopped (``tuners.read_stops``), ``cancelled``
+    those still running when the launcher stopped the experiment (NNI 3.0 records both kinds
+    of kill as ``FAILED``)."""
     params = trial["parameters"] or {}
-    config = {k: int(params[k]) for k in SEARCH_SPACE if k in params}
+    config = validate_config(params) if all(k in params for k in SEARCH_SPACE) else {}
     final = trial["final"] if isinstance(trial["final"], dict) else None
     periodical = [p for p in trial["periodical"] if isinstance(p, dict)]
     status = trial["status"] if final is not None or trial["status"] != "SUCCEEDED" else "FAILED"
+    if final is None and trial["trial_id"] in stopped:
+        status = "EARLY_STOPPED"
+    elif final is None and trial["trial_id"] in cancelled:
+        status = "USER_CANCELED"
     cost = ({"params": final["params"], "gflops": final["gflops"]} if final
-            else network_cost(config) if len(config) == 3 else {"params": "", "gflops": ""})
-    row = {
+            else network_cost(config) if config else {"params": "", "gflops": ""})
+    return {
         "experiment_id": experiment_id, "trial_id": trial["trial_id"], "session": session,
-        "strategy": strategy, "mode": mode, **config, **cost,
+        "search": search, "strategy": strategy, "mode": mode,
+        "source": sources.get(trial["parameter_id"], ""), **config, **cost,
         "epochs_done": len(periodical),
         "epoch_psnr": json.dumps([p["default"] for p in periodical]),
         "epoch_ssim": json.dumps([p.get("ssim") for p in periodical]),
@@ -151,52 +153,36 @@ def trial_row(trial: dict, experiment_id: str, session: int, strategy: str, mode
         "status": status, "seed": final["seed"] if final else seed,
         "started": _iso(trial["start"]), "ended": _iso(trial["end"]),
     }
-    return row
 
 
 def _iso(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds") if ms else ""
 
 
-def sync_records(records: TrialRecords, db_path: Path, experiment_id: str, session: int,
-                 strategy: str, mode: str, seed: int) -> int:
-    """Add every finished trial of the experiment not yet in ``records``; returns how many."""
+def sync_records(records: TrialRecords, nni_dir: Path, experiment_id: str, session: int,
+                 search: str, strategy: str, mode: str, seed: int,
+                 cancelled: set[str] = frozenset()) -> int:
+    """Add every finished trial of the experiment not yet in ``records``; returns how many.
+    ``cancelled``: trials the launcher's stop interrupted (see ``trial_row``)."""
+    sources = read_proposals(proposal_log(nni_dir, experiment_id))
+    stopped = read_stops(stop_log(nni_dir, experiment_id))
     added = 0
-    for trial in read_nni_trials(db_path):
+    for trial in read_nni_trials(nni_dir / experiment_id / "db" / "nni.sqlite"):
         if trial["status"] in FINISHED and (experiment_id, trial["trial_id"]) not in records:
-            records.add(trial_row(trial, experiment_id, session, strategy, mode, seed))
+            records.add(trial_row(trial, experiment_id, session, search, strategy, mode, seed,
+                                  sources, stopped, cancelled))
             added += 1
     return added
 
 
-# --------------------------------------------------------------------------- processes
+def proposal_log(nni_dir: Path, experiment_id: str) -> Path:
+    """Where the tuner of one experiment logs its proposals (``tuners``)."""
+    return nni_dir / f"proposals-{experiment_id}.jsonl"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def stop_process_group(pid: int, timeout: float = 10.0) -> None:
-    """Stop the NNI manager started by a previous session (its own process group: NNI starts
-    it with ``setpgrp``): SIGTERM, then SIGKILL after ``timeout``."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.2)
+def stop_log(nni_dir: Path, experiment_id: str) -> Path:
+    """Where the assessor of one experiment logs the trials it stops (``tuners``)."""
+    return nni_dir / f"early-stops-{experiment_id}.jsonl"
 
 
 def _raise_interrupt(signum, _frame):
@@ -268,148 +254,253 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
 
 
 def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str | Path | None,
-               port: int = DEFAULT_PORT, mode: str = "cached", seed: int | None = None,
-               device: str | None = None, threads: int | None = None,
+               port: int = DEFAULT_PORT, mode: str | None = None, seed: int | None = None,
+               device: str | None = None, threads: int | None = None, space: str = "choice",
+               assessor: bool = True, machines: list[dict] | None = None,
                poll_s: float = 2.0) -> dict:
-    """Run (or resume) one search with a profile (name or object); returns its provenance."""
-    from nni.experiment import Experiment
-
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose one of {MODES}")
+    """Run (or resume) one search with a profile (name or object); returns its provenance.
+    ``mode`` defaults to the profile's; ``space`` is ``choice`` (the paper's) or ``ordinal``;
+    ``assessor=False`` switches the profile's assessor off; ``machines`` runs the trials on
+    them through NNI's remote training service (``remote``) instead of on this host."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
-    seed = profile.seed if seed is None else seed
     sp = profile.search
-    sdir = strategy_dir(out, strategy, mode)
+    shown_data = str(data) if data else None  # as given (provenance holds no machine paths)
+    # NNI's dispatcher and the trials run in other directories: absolute paths from here on
+    out, data = Path(out).resolve(), (Path(data).resolve() if data else None)
+    mode = mode or sp.mode
+    seed = profile.seed if seed is None else seed
+    _check_choices(strategy, mode, space)
+    name = search_name(strategy, mode, space, assessor or not sp.assessor)  # suffix: switched off
+    sdir = Path(out) / name
     sdir.mkdir(parents=True, exist_ok=True)
     prov_path = sdir / "provenance.json"
-    prov = read_provenance(prov_path)
-    # a profile whose search settings are another's (evidence extends cpu) shares its search;
-    # a setting added since the search ran (absent from its record) does not count
-    settings = json.loads(json.dumps(asdict(sp)))
-    same_search = all(settings.get(k) == v
-                      for k, v in prov.get("profile", {}).get("search", {}).items())
-    if prov and (not same_search or prov.get("mode") != mode or prov.get("seed") != seed):
-        raise ValueError(f"{sdir} holds a search with profile {prov['profile']['name']}, mode "
-                         f"{prov.get('mode')}, seed {prov.get('seed')}: use another --out")
+    prov = _stored_provenance(prov_path, profile, mode, seed)
     records = TrialRecords(sdir / "trials.csv")
     nni_dir = sdir / "nni"
     sessions = prov.get("sessions", [])
+    tag = (name, strategy, mode, seed)
+    _recover_killed(prov, records, nni_dir, tag)
 
-    # a previous session killed hard: stop its manager, then recover its finished trials
-    stale = prov.get("running")
-    if stale:
-        if _alive(stale["pid"]):
-            stop_process_group(stale["pid"])
-        sync_records(records, nni_dir / stale["experiment_id"] / "db" / "nni.sqlite",
-                     stale["experiment_id"], stale["session"], strategy, mode, seed)
-        if sessions and sessions[-1].get("experiment_id") == stale["experiment_id"]:
-            sessions[-1]["status"] = "KILLED"
-
-    remaining = sp.max_trials - len(records)
-    spent = sum(s.get("wall_s", 0.0) for s in sessions)
-    time_left = parse_duration(sp.max_duration) - spent
+    remaining = sp.max_trials - records.completed()
+    time_left = parse_duration(sp.max_duration) - sum(s.get("wall_s", 0.0) for s in sessions)
     if remaining <= 0 or time_left <= 0:  # done: keep the provenance of the runs that did it
         prov.update({"sessions": sessions, "running": None})
         _write_provenance(prov_path, prov)
-        print(f"{strategy}: search complete ({len(records)} trials recorded)")
+        print(f"{name}: search complete ({records.completed()} trials)")
         return prov
 
-    prov.update({"strategy": strategy, "mode": mode, "seed": seed, "profile": profile.to_dict(),
-                 "search_space": SEARCH_SPACE, "space_size": space_size(),
-                 "versions": software_versions(), "machine": machine_info(),
-                 "data": str(data) if data else None, "sessions": sessions, "running": None})
-    if mode == "cached":
-        if data is None:
-            raise ValueError("cached mode needs --data to train the OFR net once")
-        cache, cache_meta = prepare_cube_cache(data, profile, out, seed, device)
-        prov["ofr_cache"] = {"path": str(cache), **{k: v for k, v in cache_meta.items()
-                                                     if k != "ofr_history"}}
-    elif data is None:
-        raise ValueError("joint mode needs --data")
-
-    session = len(sessions)
-    trial_cmd = [sys.executable, "-m", "hofvsr_lib.search.trial", "--mode", mode,
-                 "--train", json.dumps(vars(sp.trial)), "--seed", str(seed)]
-    trial_cmd += ["--cache", str(cache)] if mode == "cached" else ["--data", str(data)]
-    if threads:
-        trial_cmd += ["--threads", str(threads)]
-    if device:
-        trial_cmd += ["--device", device]
+    tuner_seed = strategy_seed(seed, strategy)
+    prov.update({"search": name, "strategy": strategy, "mode": mode, "seed": seed,
+                 "tuner_seed": tuner_seed, "space": space, "search_space": SPACES[space],
+                 "space_size": space_size(), "assessor": _assessor(sp, assessor),
+                 "profile": profile.to_dict(), "versions": software_versions(),
+                 "machine": machine_info(), "data": shown_data,
+                 "trial_hosts": [m["host"] for m in machines] if machines else ["localhost"],
+                 "sessions": sessions, "running": None})
+    trial_cmd = _trial_command(prov, profile, out, data, mode, seed, device, threads,
+                               python=remote_python(machines) if machines else sys.executable)
     nni_dir.mkdir(parents=True, exist_ok=True)
-    exp = Experiment("local")
-    cfg = exp.config
-    cfg.experiment_name = f"hofvsr-{strategy}-{profile.name}-{mode}"
-    cfg.trial_command = " ".join(_quote(a) for a in trial_cmd)
-    cfg.trial_code_directory = str(nni_dir)
-    cfg.search_space = SEARCH_SPACE
-    cfg.tuner = tuner_config(strategy, seed + 1000 * session, sp.max_trials, nni_dir,
-                             sp.tpe_startup_trials)
-    cfg.max_trial_number = remaining
-    cfg.trial_concurrency = sp.trial_concurrency
-    cfg.max_experiment_duration = f"{max(60, int(time_left))}s"
-    cfg.experiment_working_directory = str(nni_dir)
-    import torch
-
-    cfg.trial_gpu_number = 1 if torch.cuda.is_available() and device != "cpu" else 0
-    if cfg.trial_gpu_number:
-        cfg.training_service.use_active_gpu = True
-    if strategy == "smac":  # validate here: a tuner raising inside NNI hangs the experiment
-        from .smac_tuner import build_configspace
-
-        build_configspace(SEARCH_SPACE, seed)
-
+    session = len(sessions)
+    exp = new_experiment(machines)
+    _configure(exp, name, profile, nni_dir, trial_cmd, strategy, space, assessor,
+               tuner_seed + 1000 * session, remaining, time_left,
+               gpu=device == "cuda" if machines else device != "cpu")
+    port = _port(port, name)
     history = [{"parameter": {k: int(r[k]) for k in SEARCH_SPACE}, "value": float(r["final_psnr"])}
                for r in records.succeeded()]
     info = {"session": session, "experiment_id": exp.id, "port": port,
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
-            "trials_before": len(records), "max_trial_number": remaining,
-            "max_experiment_duration": cfg.max_experiment_duration, "status": "RUNNING"}
+            "trials_before": records.completed(), "max_trial_number": remaining,
+            "max_experiment_duration": exp.config.max_experiment_duration, "status": "RUNNING",
+            "load_average_start": prov["machine"]["load_average"]}
     sessions.append(info)
     old_handlers = {s: signal.signal(s, _raise_interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
     start = time.perf_counter()
-    db = nni_dir / exp.id / "db" / "nni.sqlite"
     status = "RUNNING"
     try:
         exp.start(port)
         prov["running"] = {"pid": exp._proc.pid, "experiment_id": exp.id, "session": session}
         _write_provenance(prov_path, prov)
-        print(f"{strategy}: NNI experiment {exp.id}, web UI http://localhost:{port}", flush=True)
-        while True:
-            time.sleep(poll_s)
-            status = exp.get_status()
-            if history and exp.list_trial_jobs():  # the tuner is up: posting earlier hangs NNI
-                _import_history(port, history)
-                history = []
-            if sync_records(records, db, exp.id, session, strategy, mode, seed):
-                print(f"{strategy}: {len(records)}/{sp.max_trials} trials recorded", flush=True)
-            if status in ("DONE", "STOPPED", "ERROR"):
-                break
-            if time.perf_counter() - start > time_left + HANG_GRACE_S:
-                status = "TIMEOUT"
-                break
+        print(f"{name}: NNI experiment {exp.id}, web UI http://localhost:{port}", flush=True)
+        status = _poll(exp, port, history, records, nni_dir, session, tag, sp.max_trials,
+                       time_left, poll_s)
     except SearchInterrupted:
         status = "INTERRUPTED"
     finally:
-        try:
-            exp.stop()
-        finally:
-            if exp._proc is not None and _alive(exp._proc.pid):
-                stop_process_group(exp._proc.pid)
-            elif prov.get("running"):
-                stop_process_group(prov["running"]["pid"], timeout=2)
-            for s, handler in old_handlers.items():
-                signal.signal(s, handler)
-        sync_records(records, db, exp.id, session, strategy, mode, seed)
+        cancelled = _unfinished(nni_dir, exp.id)
+        _stop(exp, prov)
+        for s, handler in old_handlers.items():
+            signal.signal(s, handler)
+        sync_records(records, nni_dir, exp.id, session, *tag, cancelled=cancelled)
         info.update({"status": status, "wall_s": time.perf_counter() - start,
                      "ended": datetime.now(UTC).isoformat(timespec="seconds"),
-                     "trials_after": len(records)})
+                     "trials_after": records.completed(),
+                     "load_average_end": [round(x, 2) for x in machine_info()["load_average"]]})
         prov["running"] = None
         _write_provenance(prov_path, prov)
     if status == "INTERRUPTED":
         raise KeyboardInterrupt
     return prov
+
+
+def _check_choices(strategy: str, mode: str, space: str) -> None:
+    for value, valid, what in ((strategy, STRATEGIES, "strategy"), (mode, MODES, "mode"),
+                               (space, tuple(SPACES), "space")):
+        if value not in valid:
+            raise ValueError(f"unknown {what} {value!r}; choose one of {valid}")
+
+
+def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int) -> dict:
+    """The stored provenance of a search, checked to be this one's: a profile whose search
+    settings are another's (evidence extends cpu) shares its search; a setting added since the
+    search ran (absent from its record) does not count."""
+    prov = read_provenance(path)
+    settings = json.loads(json.dumps(asdict(profile.search)))
+    same = all(settings.get(k) == v for k, v in prov.get("profile", {}).get("search", {}).items())
+    if prov and (not same or prov.get("mode") != mode or prov.get("seed") != seed):
+        raise ValueError(f"{path.parent} holds a search with profile {prov['profile']['name']}, "
+                         f"mode {prov.get('mode')}, seed {prov.get('seed')}: use another --out")
+    return prov
+
+
+def _recover_killed(prov: dict, records: TrialRecords, nni_dir: Path, tag: tuple) -> None:
+    """A previous session killed hard: stop its manager, then recover its finished trials."""
+    stale = prov.get("running")
+    if not stale:
+        return
+    cancelled = _unfinished(nni_dir, stale["experiment_id"])
+    if alive(stale["pid"]):
+        stop_process_group(stale["pid"])
+    sync_records(records, nni_dir, stale["experiment_id"], stale["session"], *tag,
+                 cancelled=cancelled)
+    sessions = prov.get("sessions", [])
+    if sessions and sessions[-1].get("experiment_id") == stale["experiment_id"]:
+        sessions[-1]["status"] = "KILLED"
+
+
+ASSESSORS = {"Medianstop": "hofvsr_lib.search.tuners.TracedMedianstop",
+             "StepMedianstop": "hofvsr_lib.search.tuners.StepMedianstop"}
+
+
+def _assessor(sp, enabled: bool) -> dict | None:
+    if not (enabled and sp.assessor):
+        return None
+    if sp.assessor not in ASSESSORS:
+        raise ValueError(f"unknown assessor {sp.assessor!r}; choose one of {sorted(ASSESSORS)}")
+    return {"name": sp.assessor,
+            "class_args": {"optimize_mode": "maximize", "start_step": sp.assessor_start_step,
+                           "last_step": sp.trial.epochs}}
+
+
+def _trial_command(prov: dict, profile: Profile, out, data, mode: str, seed: int,
+                   device: str | None, threads: int | None, python: str) -> str:
+    """The trial's command line (cached mode: after building or finding the cube cache)."""
+    import shlex
+
+    cmd = [python, "-m", "hofvsr_lib.search.trial", "--mode", mode,
+           "--train", json.dumps(vars(profile.search.trial)), "--seed", str(seed)]
+    if data is None:
+        raise ValueError(f"{mode} mode needs --data")
+    if mode == "cached":
+        cache, meta = prepare_cube_cache(data, profile, out, seed, device)
+        prov["ofr_cache"] = {"path": str(cache.relative_to(Path(out))),
+                             **{k: v for k, v in meta.items() if k not in ("ofr_history",
+                                                                             "data")}}
+        cmd += ["--cache", str(cache)]
+    else:
+        cmd += ["--data", str(data)]
+    cmd += ["--threads", str(threads)] if threads else []
+    cmd += ["--device", device] if device else []
+    return " ".join(shlex.quote(a) for a in cmd)
+
+
+def _configure(exp, name: str, profile: Profile, nni_dir: Path, trial_cmd: str, strategy: str,
+               space: str, assessor: bool, tuner_seed: int, remaining: int,
+               time_left: float, gpu: bool = True) -> None:
+    """The experiment's config: NNI's own example, with our tuners and the profile's budget."""
+    import torch
+    from nni.experiment import CustomAlgorithmConfig
+
+    sp = profile.search
+    cfg = exp.config
+    cfg.experiment_name = f"hofvsr-{name}-{profile.name}"
+    cfg.trial_command = trial_cmd
+    code = nni_dir / "trial_code"  # NNI uploads it to remote machines: keep it small
+    code.mkdir(exist_ok=True)
+    (code / "README.txt").write_text("The trials run `python -m hofvsr_lib.search.trial` from "
+                                     "the installed project; NNI needs a non-empty folder.\n")
+    cfg.trial_code_directory = str(code)
+    cfg.search_space = SPACES[space]
+    cfg.tuner = tuner_config(strategy, tuner_seed, sp.max_trials, nni_dir,
+                             proposal_log(nni_dir, exp.id), sp.tpe_startup_trials)
+    chosen = _assessor(sp, assessor)
+    if chosen:
+        cfg.assessor = CustomAlgorithmConfig(
+            class_name=ASSESSORS[chosen["name"]], code_directory=_code_directory(),
+            class_args={**chosen["class_args"], "stop_log": str(stop_log(nni_dir, exp.id))})
+    cfg.max_trial_number = remaining
+    cfg.trial_concurrency = sp.trial_concurrency
+    cfg.max_experiment_duration = f"{max(60, int(time_left))}s"
+    cfg.experiment_working_directory = str(nni_dir)
+    cfg.trial_gpu_number = 1 if gpu and torch.cuda.is_available() else 0
+    if cfg.trial_gpu_number and cfg.training_service.platform == "local":
+        cfg.training_service.use_active_gpu = True
+    if strategy == "smac":  # validate here: a tuner raising inside NNI hangs the experiment
+        from .smac_tuner import build_configspace
+
+        build_configspace(SPACES[space], tuner_seed)
+
+
+def _port(port: int, name: str) -> int:
+    chosen = free_port(port)
+    if chosen != port:
+        print(f"{name}: port {port} is in use; the NNI web UI takes port {chosen}", flush=True)
+    return chosen
+
+
+def _poll(exp, port: int, history: list[dict], records: TrialRecords, nni_dir: Path,
+          session: int, tag: tuple, max_trials: int, time_left: float, poll_s: float) -> str:
+    """Wait for the experiment, recording trials as they finish; returns its last status."""
+    start = time.perf_counter()
+    while True:
+        time.sleep(poll_s)
+        try:
+            status = exp.get_status()
+        except OSError as exc:  # requests' ConnectionError: the NNI manager has gone
+            print(f"{tag[0]}: the NNI manager stopped answering ({exc.__class__.__name__}); "
+                  f"see {nni_dir / exp.id / 'log' / 'nnimanager.log'}", file=sys.stderr)
+            return "ERROR"
+        if history and exp.list_trial_jobs():  # the tuner is up: posting earlier hangs NNI
+            _import_history(port, history)
+            history = []
+        if sync_records(records, nni_dir, exp.id, session, *tag):
+            print(f"{tag[0]}: {records.completed()}/{max_trials} trials recorded", flush=True)
+        if status in ("DONE", "STOPPED", "ERROR"):
+            return status
+        elapsed = time.perf_counter() - start
+        if elapsed > time_left + HANG_GRACE_S:
+            return "TIMEOUT"
+        if elapsed > NO_TRIAL_S and not exp.list_trial_jobs():
+            print(f"{tag[0]}: no trial started in {NO_TRIAL_S} s; the tuner failed? See "
+                  f"{nni_dir / exp.id / 'log' / 'dispatcher.log'}", file=sys.stderr)
+            return "ERROR"
+
+
+def _unfinished(nni_dir: Path, experiment_id: str) -> set[str]:
+    """Trials of the experiment not finished yet (those a stop now interrupts)."""
+    return {t["trial_id"] for t in read_nni_trials(nni_dir / experiment_id / "db" / "nni.sqlite")
+            if t["status"] not in FINISHED}
+
+
+def _stop(exp, prov: dict) -> None:
+    """Stop the experiment and make sure its manager's process group is gone."""
+    try:
+        exp.stop()
+    finally:
+        if exp._proc is not None and alive(exp._proc.pid):
+            stop_process_group(exp._proc.pid)
+        elif prov.get("running"):
+            stop_process_group(prov["running"]["pid"], timeout=2)
 
 
 def _import_history(port: int, history: list[dict]) -> None:
@@ -424,12 +515,6 @@ def _import_history(port: int, history: list[dict]) -> None:
               file=sys.stderr)
 
 
-def _quote(arg: str) -> str:
-    import shlex
-
-    return shlex.quote(arg)
-
-
 # --------------------------------------------------------------------------- CLI
 
 
@@ -437,12 +522,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", choices=STRATEGIES, required=True)
     parser.add_argument("--profile", default="cpu", help="smoke, cpu or paper (default cpu)")
     parser.add_argument("--out", default="results/search",
-                        help="output root; records go to OUT/<strategy>/ (default results/search)")
+                        help="output root; records go to OUT/<search>/ (default results/search)")
     parser.add_argument("--data", default="data/faces", help="dataset directory (manifest.csv)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="NNI web UI port")
-    parser.add_argument("--mode", choices=MODES, default="cached",
-                        help="cached: trials train the SR net on frozen OFR draft cubes "
-                             "(default); joint: trials train the whole network")
+    parser.add_argument("--mode", choices=MODES, default=None,
+                        help="cached: trials train the SR net on frozen OFR draft cubes; "
+                             "joint: trials train the whole network (default: the profile's)")
+    parser.add_argument("--space", choices=tuple(SPACES), default="choice",
+                        help="choice: the paper's space (default); ordinal: the same 800 points "
+                             "as quniform ranges")
+    parser.add_argument("--no-assessor", action="store_true",
+                        help="switch the profile's assessor (early stopping) off")
+    parser.add_argument("--machines", default=None,
+                        help="YAML/JSON list of SSH machines (NNI RemoteMachineConfig fields): "
+                             "run the trials there through NNI's remote training service")
     parser.add_argument("--seed", type=int, default=None, help="default: the profile's seed")
     parser.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per trial")
@@ -454,12 +547,18 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     try:
+        machines = load_machines(args.machines) if args.machines else None
         prov = run_search(args.strategy, args.profile, args.out, args.data, args.port, args.mode,
-                          args.seed, args.device, args.threads)
+                          args.seed, args.device, args.threads, args.space,
+                          assessor=not args.no_assessor, machines=machines)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("search interrupted; run the same command again to resume", file=sys.stderr)
         return 130
     last = prov["sessions"][-1] if prov["sessions"] else {}
-    print(json.dumps({"strategy": args.strategy, "status": last.get("status", "COMPLETE"),
+    print(json.dumps({"search": prov.get("search", args.strategy),
+                      "status": last.get("status", "COMPLETE"),
                       "trials": last.get("trials_after")}))
     return 0 if last.get("status", "DONE") in ("DONE", "STOPPED", "COMPLETE") else 1

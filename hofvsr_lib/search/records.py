@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..vocabulary import PROPOSAL_SOURCES
+
 COLUMNS = [
-    "experiment_id", "trial_id", "session", "strategy", "mode", "res_channels", "n_res_blocks",
-    "up_channels", "params", "gflops", "epochs_done", "epoch_psnr", "epoch_ssim", "epoch_loss",
-    "final_psnr", "final_ssim", "final_loss", "duration_s", "status", "seed", "started", "ended",
+    "experiment_id", "trial_id", "session", "search", "strategy", "mode", "source",
+    "res_channels", "n_res_blocks", "up_channels", "params", "gflops", "epochs_done",
+    "epoch_psnr", "epoch_ssim", "epoch_loss", "final_psnr", "final_ssim", "final_loss",
+    "duration_s", "status", "seed", "started", "ended",
 ]
-FINISHED = ("SUCCEEDED", "FAILED", "USER_CANCELED", "SYS_CANCELED", "EARLY_STOPPED")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+# what a trial's end means for the search's budget: these count against ``max_trials``; a trial
+# cancelled because the launcher was stopped (USER_CANCELED, SYS_CANCELED) does not
+COMPLETED = ("SUCCEEDED", "FAILED", "EARLY_STOPPED")
+KEY = ["res_channels", "n_res_blocks", "up_channels"]
 
 
 class TrialRecords:
@@ -63,6 +63,10 @@ class TrialRecords:
     def succeeded(self) -> list[dict]:
         return [r for r in self.rows.values() if r["status"] == "SUCCEEDED"]
 
+    def completed(self) -> int:
+        """Trials that count against the budget (see ``COMPLETED``)."""
+        return sum(r["status"] in COMPLETED for r in self.rows.values())
+
 
 def read_provenance(path: str | Path) -> dict:
     path = Path(path)
@@ -85,33 +89,59 @@ def format_duration(seconds: float) -> str:
 
 
 def table2(search_root: str | Path) -> pd.DataFrame:
-    """Table 2 from the records: per strategy directory, networks tried, epochs, time.
+    """Table 2 from the records, one row per search directory.
 
-    ``networks`` counts distinct configurations trained to the end, ``failed`` the trials that
-    did not finish, ``epochs`` the epochs per network, ``trial_time`` the summed trial wall time
-    and ``search_time`` the searches' wall time (NNI and caching overheads included, from
-    ``provenance.json``).
+    ``trials`` counts the trials that count against the budget (``COMPLETED``), ``networks``
+    the distinct configurations trained to the end, ``early_stopped`` those the assessor
+    stopped, ``failed`` those that crashed, ``interrupted`` those cancelled by a stop of the
+    launcher; ``sources`` where the configurations came from (``tuners``); ``epochs`` the
+    epochs per network and ``epochs_trained`` all epochs trained (the compute); ``trial_time``
+    the summed trial wall time and ``search_time`` the searches' wall time (NNI and caching
+    overheads included, from ``provenance.json``); ``budget`` the trials done of the profile's
+    number, with the reason when the duration cap ended the search first.
     """
     rows = []
     for csv_path in sorted(Path(search_root).glob("*/trials.csv")):
         df = pd.read_csv(csv_path)
         prov = read_provenance(csv_path.with_name("provenance.json"))
+        sessions = prov.get("sessions", [])
         ok = df[df["status"] == "SUCCEEDED"]
-        wall = sum(s.get("wall_s", 0.0) for s in prov.get("sessions", []))
+        done = int(df["status"].isin(COMPLETED).sum())
+        planned = prov.get("profile", {}).get("search", {}).get("max_trials", done)
+        wall = sum(s.get("wall_s", 0.0) for s in sessions)
+        trial_s = float(pd.to_numeric(df["duration_s"], errors="coerce").fillna(0).sum())
         rows.append({
-            "strategy": csv_path.parent.name,
+            "search": csv_path.parent.name,
+            "strategy": prov.get("strategy", ""),
             "mode": prov.get("mode", ""),
+            "space": prov.get("space", "choice"),
+            "assessor": (prov.get("assessor") or {}).get("name", "none"),
             "profile": prov.get("profile", {}).get("name", ""),
-            "networks": int(len(ok[["res_channels", "n_res_blocks", "up_channels"]]
-                                .drop_duplicates())),
-            "failed": int(len(df) - len(ok)),
+            "trials": done,
+            "networks": int(len(ok[KEY].drop_duplicates())),
+            "early_stopped": int((df["status"] == "EARLY_STOPPED").sum()),
+            "failed": int((df["status"] == "FAILED").sum()),
+            "interrupted": int(df["status"].isin(("USER_CANCELED", "SYS_CANCELED")).sum()),
+            "sources": _sources(df),
             "epochs": int(ok["epochs_done"].max()) if len(ok) else 0,
-            "trial_time": format_duration(float(df["duration_s"].fillna(0).sum())),
+            "epochs_trained": int(df["epochs_done"].sum()),
+            "trial_time": format_duration(trial_s),
+            "trial_time_s": trial_s,
             "search_time": format_duration(wall),
+            "search_time_s": wall,
+            "budget": f"{done}/{planned}" + (" (running)" if prov.get("running") else
+                                             "" if done >= planned or not sessions
+                                             else " (duration cap)"),
             "best": _best(ok),
             "best_psnr": float(ok["final_psnr"].max()) if len(ok) else float("nan"),
         })
     return pd.DataFrame(rows)
+
+
+def _sources(df: pd.DataFrame) -> str:
+    """``4 startup, 9 model, 1 fallback``: where the trials' configurations came from."""
+    counts = df["source"].fillna("").value_counts()
+    return ", ".join(f"{counts[s]} {s}" for s in PROPOSAL_SOURCES if s in counts)
 
 
 def _best(ok: pd.DataFrame) -> str:
@@ -120,16 +150,3 @@ def _best(ok: pd.DataFrame) -> str:
     r = ok.loc[ok["final_psnr"].idxmax()]
     return f"({r.res_channels}, {r.n_res_blocks}, {r.up_channels})"
 
-
-def rank_agreement(a: pd.DataFrame, b: pd.DataFrame) -> dict:
-    """Spearman and Kendall correlation of ``final_psnr`` over the configurations two searches
-    both trained (e.g. cached vs joint mode)."""
-    from scipy.stats import kendalltau, spearmanr
-
-    key = ["res_channels", "n_res_blocks", "up_channels"]
-    ok = [d[d["status"] == "SUCCEEDED"].groupby(key)["final_psnr"].mean() for d in (a, b)]
-    both = pd.concat(ok, axis=1, join="inner")
-    if len(both) < 2:
-        return {"common": len(both), "spearman": float("nan"), "kendall": float("nan")}
-    return {"common": len(both), "spearman": float(spearmanr(both.iloc[:, 0], both.iloc[:, 1])[0]),
-            "kendall": float(kendalltau(both.iloc[:, 0], both.iloc[:, 1])[0])}

@@ -3,7 +3,8 @@
 NNI's built-in SMAC depends on the abandoned ``smac4nni``, which fails on numpy 2
 (``../shared/ENVIRONMENT.md``). This tuner drives SMAC3's ask/tell interface instead:
 ``generate_parameters`` asks, ``receive_trial_result`` tells the cost (the negated metric when
-maximising), a trial that ends without a final result is told as crashed, and ``import_data``
+maximising), a trial that ends without a final result (crashed, or stopped early by the
+assessor: NNI 3.0 passes no result for it) is told the worst cost seen so far, and ``import_data``
 tells earlier results (a resumed search). Used through
 ``CustomAlgorithmConfig(class_name="hofvsr_lib.search.smac_tuner.SMACTuner", ...)``.
 """
@@ -23,6 +24,8 @@ from ConfigSpace import (
 )
 from nni.tuner import Tuner
 from nni.utils import extract_scalar_reward
+
+from .tuners import append_proposal, plain_value
 
 _log = logging.getLogger(__name__)
 
@@ -45,24 +48,21 @@ def build_configspace(search_space: dict[str, dict], seed: int = 0) -> Configura
     return cs
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python numbers (NNI serialises parameters as JSON)."""
-    return value.item() if hasattr(value, "item") else value
-
-
 class SMACTuner(Tuner):
     """SMAC3 hyper-parameter optimisation facade behind NNI's Tuner interface."""
 
     def __init__(self, optimize_mode: str = "maximize", seed: int = 0, n_trials: int = 40,
                  n_initial: int | None = None, output_directory: str | None = None,
-                 crash_metric: float = 0.0):
+                 crash_metric: float = 0.0, proposal_log: str | None = None):
         if optimize_mode not in ("maximize", "minimize"):
             raise ValueError(f"optimize_mode must be maximize or minimize, got {optimize_mode!r}")
         self.sign = -1.0 if optimize_mode == "maximize" else 1.0
         self.seed, self.n_trials = seed, n_trials
         self.n_initial = n_initial if n_initial is not None else max(1, n_trials // 4)
         self.output_directory = output_directory
-        self.crash_cost = self.sign * crash_metric
+        self.crash_cost = self.sign * crash_metric  # before any result
+        self.worst_cost: float | None = None
+        self.proposal_log = proposal_log
         self.smac = None
         self.space: ConfigurationSpace | None = None
         self._running: dict[int, Any] = {}
@@ -83,7 +83,9 @@ class SMACTuner(Tuner):
     def generate_parameters(self, parameter_id: int, **kwargs: Any) -> dict:
         info = self.smac.ask()
         self._running[parameter_id] = info
-        return {k: _plain(v) for k, v in dict(info.config).items()}
+        params = {k: plain_value(v) for k, v in dict(info.config).items()}
+        append_proposal(self.proposal_log, parameter_id, proposal_source(info.config), params)
+        return params
 
     def receive_trial_result(self, parameter_id: int, parameters: dict, value: Any,
                              **kwargs: Any) -> None:
@@ -93,14 +95,17 @@ class SMACTuner(Tuner):
         if info is None:
             _log.warning("SMAC tuner: result for unknown parameter id %s ignored", parameter_id)
             return
-        self.smac.tell(info, TrialValue(cost=self.sign * float(extract_scalar_reward(value))))
+        cost = self.sign * float(extract_scalar_reward(value))
+        self.worst_cost = cost if self.worst_cost is None else max(self.worst_cost, cost)
+        self.smac.tell(info, TrialValue(cost=cost))
 
     def trial_end(self, parameter_id: int, success: bool, **kwargs: Any) -> None:
         from smac.runhistory import StatusType, TrialValue
 
         info = self._running.pop(parameter_id, None)  # still here: no final result came
-        if info is not None:
-            self.smac.tell(info, TrialValue(cost=self.crash_cost, status=StatusType.CRASHED))
+        if info is not None:  # as bad as the worst result so far (a stop or a crash)
+            cost = self.crash_cost if self.worst_cost is None else self.worst_cost
+            self.smac.tell(info, TrialValue(cost=cost, status=StatusType.CRASHED))
 
     def import_data(self, data: list[dict]) -> None:
         from smac.runhistory import TrialInfo, TrialValue
@@ -110,6 +115,15 @@ class SMACTuner(Tuner):
             cost = self.sign * float(extract_scalar_reward(record["value"]))
             self.smac.tell(TrialInfo(config, seed=self.seed), TrialValue(cost=cost))
         _log.info("SMAC tuner: imported %d earlier results", len(data))
+
+
+def proposal_source(config: Configuration) -> str:
+    """``startup`` (initial design), ``model`` (acquisition maximiser) or ``random`` (SMAC's
+    interleaved random configurations), from SMAC's ``Configuration.origin``."""
+    origin = (config.origin or "").lower()
+    if origin.startswith("initial"):
+        return "startup"
+    return "model" if origin.startswith("acquisition") else "random"
 
 
 def _never_called(config: Configuration, seed: int = 0) -> float:

@@ -1,0 +1,36 @@
+"""A search profile whose trials take seconds, and helpers shared by the search tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import psutil
+
+from hofvsr_lib.profiles import DatasetProfile, Profile, SearchProfile, TrainProfile
+
+TINY_TRIAL = TrainProfile(epochs=2, iters_per_epoch=1, batch_size=2, lr_patch=16, eval_windows=2)
+TINY = Profile(
+    name="tiny", description="tests: seconds per trial",
+    dataset=DatasetProfile(max_frames_per_video=24),
+    search=SearchProfile(max_trials=2, max_duration="10m", trial=TINY_TRIAL, assessor=None,
+                         ofr_pretrain=TrainProfile(epochs=1, iters_per_epoch=1, batch_size=2,
+                                                   lr_patch=16)),
+    final=TINY_TRIAL,
+)
+PORT = 18630  # NNI web UI ports of the search tests: PORT + small offsets
+
+
+def three_trials() -> Profile:
+    """TINY with a budget of three trials."""
+    return replace(TINY, search=replace(TINY.search, max_trials=3))
+
+
+def leftovers(marker: str) -> list[str]:
+    """Command lines of the processes (other than this one) that mention ``marker``."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if marker in cmd and proc.pid != os.getpid():
+            found.append(cmd)
+    return found
