@@ -96,7 +96,7 @@ def _search_claims(results: Path) -> list[dict]:
     name = profile.get("name") if isinstance(profile, dict) else profile
     manifest = (provenance.get("ofr_cache") or {}).get("key", {}).get("manifest_sha256", "")
     evidence = (f"searches of profile `{name}` (dataset manifest {manifest[:8] or 'unknown'}): "
-                + ", ".join(f"{s} {n} trials" for s, n in
+                + ", ".join(f"{s} {n} trials run to the end" for s, n in
                             trials.groupby("strategy").size().items()))
     tpe = trials[trials["strategy"] == "tpe"]
     best = tpe.loc[tpe["final_psnr"].idxmax()] if len(tpe) else None

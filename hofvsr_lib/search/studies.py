@@ -51,19 +51,21 @@ def protocol_agreement(profile: str | Profile, out: str | Path, data: str | Path
     """Train the first ``profile.search.agreement_configs`` of ``AGREEMENT_CONFIGS`` both as
     cached and as joint trials; one row per (configuration, mode) in ``<out>/AGREEMENT_CSV``,
     written as each finishes (a rerun trains only what is missing)."""
-    from tqdm.auto import tqdm
-
-    from .trial import run_trial
-
     profile = get_profile(profile) if isinstance(profile, str) else profile
     sp = profile.search
     path = Path(out) / AGREEMENT_CSV
     done = pd.read_csv(path) if path.exists() else pd.DataFrame()
     rows = done.to_dict("records")
     seen = {(r["mode"], r["res_channels"], r["n_res_blocks"], r["up_channels"]) for r in rows}
-    cache, _ = prepare_cube_cache(data, profile, out, profile.seed, device)
     todo = [(mode, cfg) for cfg in AGREEMENT_CONFIGS[:sp.agreement_configs]
             for mode in ("cached", "joint") if (mode, *cfg) not in seen]
+    if not todo:
+        return pd.DataFrame(rows)
+    from tqdm.auto import tqdm
+
+    from .trial import run_trial
+
+    cache, _ = prepare_cube_cache(data, profile, out, profile.seed, device)
     for mode, (c, n, u) in tqdm(todo, desc="cached vs joint trials"):
         result = run_trial({"res_channels": c, "n_res_blocks": n, "up_channels": u}, mode,
                            sp.trial, profile.seed, cache=cache, data=data, device=device,
