@@ -1,11 +1,11 @@
 """The run profiles: the one place that says how much work each scale does.
 
 * ``smoke``: CI; minutes on 2 CPU cores; proves every stage runs end to end, numbers meaningless.
-* ``cpu``: the README's main command; about an hour on 2 CPU cores; small but real searches and
+* ``cpu``: the README's main command; about 1.5 hours on 2 CPU cores; small but real searches and
   trainings whose numbers are labelled CPU-scale.
 * ``evidence``: the ``cpu`` run extended in the same results folder with more seeds, the joint
   protocol beside the cached one and the centre-frame ablation: Table 3 with confidence
-  intervals, learning curves; about 2.5 hours on 2 CPU cores in all.
+  intervals, learning curves; about 3 hours on 2 CPU cores in all.
 * ``paper``: the paper's budget (40 trials x 20 epochs per strategy, 32 h cap, 200-epoch final
   training); for GPUs.
 """
@@ -96,7 +96,7 @@ class Profile:
 
 _CPU = Profile(
     name="cpu",
-    description="default: small real searches and trainings, about an hour on 2 CPU cores",
+    description="default: small real searches and trainings, about 1.5 hours on 2 CPU cores",
     dataset=DatasetProfile(max_frames_per_video=300, max_frames_per_person=300),
     search=SearchProfile(
         # 14 short trials per strategy (60 steps of batch 8 on 24x24 LR patches, 4 validation
