@@ -14,8 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("hofvsr_lib.search.launcher", "run an NNI search (tpe, random, smac)"),
     "train": ("hofvsr_lib.final_training", "train a network on the dataset"),
     "evaluate": ("hofvsr_lib.evaluate", "PSNR/SSIM of a checkpoint and of bicubic"),
-    "enhance": ("hofvsr_lib.enhance", "super-resolve the faces of a video (Figure 2)"),
-    "bench": ("hofvsr_lib.bench", "speed of the networks and of the enhance pipeline"),
+    "enhance": ("hofvsr_lib.facevideo.enhance", "super-resolve the faces of a video (Figure 2)"),
+    "bench": ("hofvsr_lib.facevideo.bench", "speed of the networks and of the enhance pipeline"),
     "reproduce": ("hofvsr_lib.reproduce", "run every notebook in order and build the HTML book"),
 }
 

@@ -26,8 +26,13 @@ _CB_COEFFS = (-0.148, -0.291, 0.439)
 _CR_COEFFS = (0.439, -0.368, -0.071)
 
 
-def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) RGB in [0, 1] -> (..., 3) YCbCr in [0, 1] (BT.601 studio swing, as MATLAB)."""
+def rgb_to_ycbcr(rgb: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+    """(..., 3) RGB in [0, 1] -> (..., 3) YCbCr in [0, 1] (BT.601 studio swing, as MATLAB);
+    a torch tensor stays a tensor on its device."""
+    if isinstance(rgb, torch.Tensor):
+        m = torch.tensor((_Y_COEFFS, _CB_COEFFS, _CR_COEFFS), dtype=rgb.dtype, device=rgb.device)
+        offset = torch.tensor((16.0, 128.0, 128.0), dtype=rgb.dtype, device=rgb.device) / 255
+        return rgb @ m.T + offset
     rgb = np.asarray(rgb, dtype=np.float32)
     m = np.array([_Y_COEFFS, _CB_COEFFS, _CR_COEFFS], dtype=np.float32)
     offset = np.array([16.0, 128.0, 128.0], dtype=np.float32) / 255.0
