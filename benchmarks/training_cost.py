@@ -24,6 +24,7 @@ import torch
 
 from hofvsr_lib.complexity import synchronize
 from hofvsr_lib.data.dataset import FaceWindows
+from hofvsr_lib.devices import resolve_device
 from hofvsr_lib.final_training import final_networks
 from hofvsr_lib.models import HOFVSR, SRNet, build_model
 from hofvsr_lib.paper import WINNER
@@ -36,7 +37,6 @@ from hofvsr_lib.training import (
     cache_draft_cubes,
     loader_workers,
     pretrain_ofr,
-    resolve_device,
     train_joint,
     train_sr,
 )

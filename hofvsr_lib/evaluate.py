@@ -17,9 +17,10 @@ from pathlib import Path
 from . import stats
 from .data.dataset import FaceWindows
 from .data.manifest import SPLITS
+from .devices import add_device_arguments, apply_device_arguments, resolve_device
 from .final_training import score_run
 from .models import DISPLAY_NAMES, load_checkpoint
-from .training import evenly_spaced, resolve_device
+from .training import evenly_spaced
 
 
 def evaluate_checkpoint(checkpoint: str | Path, data: str | Path, split: str = "test",
@@ -57,11 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "test)")
     parser.add_argument("--windows", type=int, default=None,
                         help="evaluate on at most this many evenly spaced windows")
-    parser.add_argument("--device", default=None)
+    add_device_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run(args: argparse.Namespace) -> int:
+    if not apply_device_arguments(args):
+        return 2
     try:
         result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.windows,
                                      args.device)

@@ -206,46 +206,143 @@ def learning_curves(records: list[dict]) -> plt.Figure:
     return fig
 
 
-PIPELINE_STAGES = ("decode", "detect", "network", "splice", "encode")
+def load_bench(bench: str | Path) -> tuple[list[dict], dict]:
+    """The result rows and the provenance of a stored ``hofvsr bench --out`` file."""
+    data = json.loads(Path(bench).read_text())
+    return data["results"], data["provenance"]
+
+
+def bench_device(rows: list[dict], provenance: dict) -> str:
+    """The machine a bench file was measured on, in words."""
+    machine = provenance["machine"]
+    if any(r.get("device", "").startswith("cuda") for r in rows):
+        return machine.get("gpu", "GPU")
+    threads = next((r["threads"] for r in rows if "threads" in r), machine.get("torch_threads"))
+    return f"{machine.get('cpu_count')}-core CPU, {threads} threads"
+
+
+def network_speed_table(rows: list[dict]) -> pd.DataFrame:
+    """Frames/s of each network per input size (rows) and optimisation (columns), the
+    paper's GTX 1080Ti figure beside the 36x36 rows; the common best variant is marked with
+    an asterisk in its row label's ``best`` column."""
+    nets = [r for r in rows if "variants_fps" in r]
+    table = pd.DataFrame(
+        [{"input": r.get("input", "36x36x1x3").split("x1x3")[0], "network": r["model"],
+          **r["variants_fps"], "best": r["optimisation"],
+          "paper (GTX 1080Ti)": TABLE3.loc[r["model"], "fps"]
+          if r.get("input", "36x36x1x3").startswith("36x36") else np.nan} for r in nets])
+    return table.set_index(["input", "network"])
+
+
+def network_speed_ratios(rows: list[dict]) -> pd.DataFrame:
+    """HO-FVSR's speed against each baseline per input size and variant, the paper's
+    ratios beside them."""
+    table = network_speed_table(rows)
+    variants = [c for c in table.columns if c not in ("best", "paper (GTX 1080Ti)")]
+    out = []
+    for size, block in table.groupby(level="input", sort=False):
+        block = block.droplevel("input")
+        for base in ("TIP-2020", "ACCV-2018"):
+            row = {"input": size, "ratio": f"HO-FVSR / {base}"}
+            row.update({v: block.loc["HO-FVSR", v] / block.loc[base, v] for v in variants})
+            row["paper"] = TABLE3.loc["HO-FVSR", "fps"] / TABLE3.loc[base, "fps"]
+            out.append(row)
+    return pd.DataFrame(out).set_index(["input", "ratio"])
+
+
+def pipeline_table(rows: list[dict]) -> pd.DataFrame:
+    """Milliseconds per frame of each enhance-pipeline stage (the decode, detect and encode
+    threads overlap the rest), frames/s, and the share of the time spent outside the
+    network."""
+    pipes = [r for r in rows if r.get("model", "").startswith("pipeline")]
+    stages = ("decode", "detect", "upload", "network", "splice", "download", "encode")
+    table = pd.DataFrame([
+        {"pipeline": f"{r['model'].removeprefix('pipeline ')}"
+                     + (" fp16" if r.get("half") else ""),
+         "video": r["video"], "face crop (px)": round(r["mean_face_crop"]),
+         **{s: r.get(f"{s}_ms", np.nan) for s in stages},
+         "wall": r.get("wall_ms", np.nan), "frames/s": r["fps"],
+         "outside network": r.get("outside_network_share", np.nan)} for r in pipes])
+    return table.set_index("pipeline")
+
+
+def cadence_table(rows: list[dict]) -> pd.DataFrame:
+    """Face detection every k-th frame against every frame, per clip."""
+    table = pd.DataFrame([r for r in rows if "detect_every" in r])
+    if table.empty:
+        return table
+    table = table.rename(columns={"detect_ms_per_frame": "detector ms/frame",
+                                  "iou_vs_every_frame": "IoU with every frame",
+                                  "jitter_percent": "jitter (% of side)"})
+    return table.set_index(["video", "detect_every"])[
+        ["detector ms/frame", "IoU with every frame", "jitter (% of side)"]]
 
 
 def speed_figure(bench: str | Path) -> plt.Figure:
-    """A stored ``hofvsr bench --out`` file: (a) FPS of the three networks under every
-    variant beside the paper's (GTX 1080Ti), (b) milliseconds per frame of each stage of the
-    enhance pipeline on the same device."""
-    data = json.loads(Path(bench).read_text())
-    rows, machine = data["results"], data["provenance"]["machine"]
-    nets = [r for r in rows if "variants_fps" in r]
-    pipes = [r for r in rows if r["model"].startswith("pipeline")
-             and r["device"] == nets[0]["device"]]
-    fig, axes = plt.subplots(1, 2 if pipes else 1, figsize=(14 if pipes else 7, 4.5),
+    """A stored ``hofvsr bench --out`` file: (a) frames/s of the three networks at 36x36
+    under every variant, the paper's (GTX 1080Ti) marked, (b) milliseconds per frame of each
+    stage of the enhance pipeline."""
+    rows, provenance = load_bench(bench)
+    table = network_speed_table(rows)
+    nets = table.xs("36x36", level="input")
+    variants = [c for c in nets.columns if c not in ("best", "paper (GTX 1080Ti)")]
+    pipes = pipeline_table(rows)
+    fig, axes = plt.subplots(1, 2 if len(pipes) else 1, figsize=(13 if len(pipes) else 7, 4.2),
                              squeeze=False)
     ax, x = axes[0, 0], np.arange(len(nets))
-    variants = list(nets[0]["variants_fps"])
     width = 0.8 / len(variants)
     for i, v in enumerate(variants):
-        ax.bar(x + i * width, [r["variants_fps"][v] for r in nets], width, label=v)
+        ax.bar(x + i * width, nets[v], width, label=v)
     centre = x + 0.4 - width / 2
-    ax.scatter(centre, [TABLE3.loc[r["model"], "fps"] for r in nets], marker="_", s=600,
-               color="k", label="paper (GTX 1080Ti)")
-    ax.set_xticks(centre, [r["model"] for r in nets])
+    ax.scatter(centre, nets["paper (GTX 1080Ti)"], marker="_", s=600, color="k",
+               label="paper (GTX 1080Ti)")
+    ax.set_xticks(centre, nets.index)
     ax.set_ylabel("frames / s (36x36x1x3, batch 1)")
-    ax.set_ylim(0, 1.3 * max(max(r["variants_fps"].values()) for r in nets))
+    ax.set_ylim(0, 1.35 * float(max(nets[variants].max().max(),
+                                    nets["paper (GTX 1080Ti)"].max())))
     ax.legend(fontsize=8, ncol=3, loc="upper left")
-    device = machine.get("gpu") if nets[0]["device"] == "cuda" else (
-        f"{machine.get('processor', 'CPU')}, {nets[0]['threads']} threads")
-    ax.set_title(f"{device}; headline variant: {nets[0]['optimisation']}", fontsize=10)
-    if pipes:
-        ax, bottom = axes[0, 1], np.zeros(len(pipes))
-        for stage in PIPELINE_STAGES:
-            values = np.array([r[f"{stage}_ms"] for r in pipes])
-            ax.bar([f"{r['model']}\n{r['video']}" for r in pipes], values, bottom=bottom,
-                   label=stage)
-            bottom += values
-        ax.axhline(40, color="k", ls="--", label="25 FPS budget")
-        ax.set_ylabel("ms per frame")
-        ax.set_title(f"enhance pipeline, {pipes[0]['frames']} frames", fontsize=10)
+    ax.set_title(f"(a) {bench_device(rows, provenance)}; best for all three: "
+                 f"{nets['best'].iloc[0]}", fontsize=10)
+    if len(pipes):
+        ax = axes[0, 1]
+        stages = [c for c in ("decode", "detect", "upload", "network", "splice", "download",
+                              "encode", "wall") if c in pipes and pipes[c].notna().any()]
+        x, width = np.arange(len(stages)), 0.8 / len(pipes)
+        for i, (name, r) in enumerate(pipes.iterrows()):
+            ax.bar(x + i * width, [r[s] if r[s] > 0 else np.nan for s in stages], width,
+                   label=f"{name}, {r['video']}, {r['frames/s']:.2f} frames/s")
+        ax.set_xticks(x + 0.4 - width / 2, [s if s != "wall" else "wall\n(per frame)"
+                                             for s in stages])
+        ax.set_yscale("log")
+        ax.axhline(40, color="grey", ls="--", label="25 frames/s")
+        ax.set_ylabel("ms per frame (log)")
+        ax.set_title("(b) enhance pipeline per stage (decode, detect, encode: own threads)",
+                     fontsize=10)
         ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def figure2_panels(folder: str | Path) -> plt.Figure:
+    """The committed before / after crops of ``hofvsr_lib.facevideo.figure2``: one row per
+    clip (LR input, bicubic x4, HO-FVSR, original), PSNR on Y against the original."""
+    import matplotlib.image as mpimg
+
+    folder = Path(folder)
+    data = json.loads((folder / "figure2.json").read_text())
+    rows = data["results"]
+    titles = {"lr": "input (shrunk x4)", "bicubic": "bicubic x4", "hofvsr": "HO-FVSR",
+              "original": "original"}
+    fig, axes = plt.subplots(len(rows), 4, figsize=(12, 3.2 * len(rows)), squeeze=False)
+    for ax_row, r in zip(axes, rows, strict=True):
+        for ax, panel in zip(ax_row, titles, strict=True):
+            ax.imshow(mpimg.imread(folder / f"{r['video']}_{panel}.png"),
+                      interpolation="nearest")
+            score = r["psnr_y"].get(panel)
+            ax.set_title(titles[panel] + (f", {score:.2f} dB" if score else ""), fontsize=10)
+            ax.axis("off")
+        ax_row[0].text(-0.05, 0.5, r["video"], transform=ax_row[0].transAxes, rotation=90,
+                       va="center", ha="right", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -42,6 +42,7 @@ from torch.utils.data import Subset
 
 from .data.dataset import FaceWindows
 from .data.manifest import write_csv_atomic
+from .devices import add_device_arguments, apply_device_arguments, resolve_device
 from .models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
 from .paper import WINNER
 from .profiles import Profile, get_profile
@@ -51,7 +52,6 @@ from .training import (
     cache_draft_cubes,
     evenly_spaced,
     pretrain_ofr,
-    resolve_device,
     score_windows,
     seed_everything,
     train_joint,
@@ -299,10 +299,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("results"))
     parser.add_argument("--model", default="all", help="a key of the final networks "
                         f"(hofvsr_64_5_64, {', '.join(BASELINES)}) or 'all'")
-    parser.add_argument("--device", default=None)
+    add_device_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if not apply_device_arguments(args):
+        return 2
     profile = get_profile(args.profile)
     runs = final_runs(profile)
     if args.model != "all" and args.model not in {r.key for r in runs}:

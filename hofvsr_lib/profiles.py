@@ -71,6 +71,20 @@ class SearchProfile:
 
 
 @dataclass(frozen=True)
+class SpeedProfile:
+    """How long ``hofvsr bench`` measures (``hofvsr_lib/facevideo/bench.py``)."""
+
+    repeats: int = 30  # timed rounds at 36x36 (larger inputs get a sixth, at least 5)
+    sizes: tuple[int, ...] = (36, 128)  # network input sides: the paper's unit, a face crop
+    pipeline_frames: int = 4  # frames of the 640x360 clip through enhance (0: no pipeline)
+    cadence_frames: int = 60  # frames per clip for the detection-cadence measurement
+    compile: bool = False  # add torch.compile (minutes to build on a small CPU)
+
+
+SPEED_LONG = SpeedProfile(repeats=100, pipeline_frames=24, compile=True)  # bench --long
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -89,6 +103,8 @@ class Profile:
     # also train the searches' winner when it is not (64, 5, 64) (first seed only); off at
     # CPU scale, where the winner is one of the largest networks of the space
     train_winner: bool = False
+    # hofvsr bench, run by the reproduction only when results/bench/bench.json is missing
+    speed: SpeedProfile = SpeedProfile()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -135,6 +151,7 @@ PROFILES: dict[str, Profile] = {
         joint=TrainProfile(epochs=1, iters_per_epoch=1, batch_size=4, eval_windows=8,
                            bicubic_residual=True),
         centre_only_ablation=True,
+        speed=SpeedProfile(repeats=3, sizes=(36,), pipeline_frames=2, cadence_frames=6),
     ),
     "cpu": _CPU,
     # the cpu run extended in place (same dataset, searches and seed-0 networks, same results
@@ -169,6 +186,7 @@ PROFILES: dict[str, Profile] = {
         final_seeds=3,
         train_winner=True,
         centre_only_ablation=True,
+        speed=SPEED_LONG,
     ),
 }
 

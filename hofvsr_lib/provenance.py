@@ -15,7 +15,8 @@ import pandas as pd
 import torch
 
 PACKAGES = ("hofvsr", "torch", "torchvision", "numpy", "nni", "smac", "facenet-pytorch",
-            "opencv-python-headless", "scikit-image", "ptflops", "papermill", "jupyter-book")
+            "opencv-python-headless", "av", "onnxruntime", "scikit-image", "ptflops",
+            "papermill", "jupyter-book")
 
 
 def software_versions() -> dict[str, str]:
@@ -64,6 +65,17 @@ def run_provenance(profile: str | None, **extra: Any) -> dict[str, Any]:
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": git_commit(), "versions": software_versions(), "machine": machine_info(),
             **extra}
+
+
+def portable_path(path: str | Path) -> str:
+    """``path`` as shown in messages and committed results: relative to the working directory
+    when inside it, else under ``~`` when in the home folder, else as given (absolute)."""
+    path = Path(path).absolute()
+    if path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    if path.is_relative_to(Path.home()):
+        return str(Path("~", path.relative_to(Path.home())))
+    return str(path)
 
 
 def write_json(path: str | Path, data: Any) -> Path:

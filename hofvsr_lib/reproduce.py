@@ -45,6 +45,29 @@ STEPS: list[tuple[str, str, dict]] = [
 ]
 
 
+# measurements a notebook shows, run before it only when their file is missing, so that a
+# re-render never overwrites a committed measurement: (file under results, "module:function")
+MEASUREMENTS: dict[str, list[tuple[str, str]]] = {
+    "07_face_video_demo.ipynb": [
+        ("bench/bench.json", "hofvsr_lib.facevideo.bench:measure_speed"),
+        ("figure2/figure2.json", "hofvsr_lib.facevideo.figure2:measure_figure2"),
+    ],
+}
+
+
+def run_measurements(executed: str, results: Path, profile: str) -> None:
+    """The measurements of notebook ``executed`` whose files are missing under ``results``."""
+    import importlib
+
+    for output, target in MEASUREMENTS.get(executed, []):
+        if (results / output).is_file():
+            print(f"kept {_shown(results / output)} (delete it to measure again)", flush=True)
+            continue
+        module, function = target.split(":")
+        print(f"\n=== measuring {output}", flush=True)
+        getattr(importlib.import_module(module), function)(results, profile)
+
+
 def default_dirs(profile: str) -> dict[str, Path]:
     """Where a profile's data, results and book go (see the module docstring)."""
     if profile in COMMITTED:  # the evidence run extends the cpu run: same data and results
@@ -76,16 +99,24 @@ def _shown(path: Path) -> str:
 
 def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
     """What the book's reader sees of an executed notebook: no machine path (papermill records
-    where it read and wrote it), no parameter cells (the default one and papermill's injected
-    one are removed from the page), and a search chapter's title naming its strategy (one
-    notebook, three chapters)."""
+    where it read and wrote it); no parameter cells (the default one and papermill's injected
+    one) and no cell without output (imports, set-up) on the page; the code of the others
+    folded under its output; and a search chapter's title naming its strategy (one notebook,
+    three chapters)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         tags = cell.metadata.setdefault("tags", [])
-        if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
-            tags.append("remove-cell")
+        shown = {"remove-cell", "remove-input", "hide-input", "show-input"} & set(tags)
+        if shown:
+            continue
+        if {"parameters", "injected-parameters"} & set(tags) or not cell.outputs:
+            tags.append("remove-cell")  # plumbing: nothing for the reader
+        else:
+            tags.append("hide-input")  # the output on the page, the code one click away
     if strategy:
         first = nb.cells[0]
         title, _, rest = first.source.partition("\n")
@@ -124,8 +155,10 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
     for source, executed, extra in STEPS:
         if only and not any(executed.startswith(o) for o in only):
             continue
-        seconds = run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
-                               {**common, **extra})
+        start = time.perf_counter()
+        run_measurements(executed, results, profile)
+        run_notebook(NOTEBOOKS / source, book / "notebooks" / executed, {**common, **extra})
+        seconds = time.perf_counter() - start
         record["steps"][executed] = {"wall_s": round(seconds, 1), "commit": record["commit"],
                                      "finished": datetime.now(UTC).isoformat(timespec="seconds")}
         write_json(record_path, record)

@@ -36,6 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
 from tqdm import tqdm
 
+from .devices import resolve_device
 from .metrics import psnr, shave_border, ssim
 from .models.losses import ofr_loss_accv, ofr_loss_tip, sofvsr_loss
 from .profiles import TrainProfile
@@ -44,13 +45,6 @@ EpochCallback = Callable[[int, dict], None]
 """Called after every epoch with (epoch starting at 1, the epoch's record)."""
 
 LR_MILESTONES = (0.4, 0.8)  # TIP-2020: lr x0.1 at 80k and 160k of 200k iterations
-
-
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given, else CUDA when available, else CPU."""
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def seed_everything(seed: int) -> None:

@@ -12,6 +12,7 @@ from fixtures_data import small_dataset
 
 from hofvsr_lib import claims, table3
 from hofvsr_lib.data.manifest import read_manifest
+from hofvsr_lib.devices import resolve_device
 from hofvsr_lib.final_training import (
     FinalRun,
     final_records,
@@ -23,7 +24,6 @@ from hofvsr_lib.final_training import (
 from hofvsr_lib.models import load_checkpoint
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
-from hofvsr_lib.training import resolve_device
 
 # the paper profile with a budget of seconds
 JOINT = replace(get_profile("paper"), final=TrainProfile(epochs=2, iters_per_epoch=2,

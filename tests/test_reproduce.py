@@ -47,5 +47,13 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert set(steps) == {executed for _, executed, _ in STEPS}
     html = (dirs["book"] / "_build" / "html" / "notebooks" / "08_claims.html").read_text()
     assert "Claims against evidence" in html and "verdict" in html
+    # the speed and Figure 2 measurements, run once because their files were missing
+    bench = json.loads((results / "bench" / "bench.json").read_text())
+    assert {r.get("model") for r in bench["results"]} >= {"HO-FVSR", "pipeline HO-FVSR"}
+    figure2 = json.loads((results / "figure2" / "figure2.json").read_text())
+    assert [r["video"] for r in figure2["results"]] == ["single_face", "vlog"]
+    html = (dirs["book"] / "_build" / "html" / "notebooks" / "07_face_video_demo.html"
+            ).read_text()
+    assert "Figure 2" in html and "onnxruntime" in html
     for name in ("figure5_top5", "figure6_complexity", "figure7", "learning_curves"):
         assert (results / "figures" / f"{name}.png").exists(), name

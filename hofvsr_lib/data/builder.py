@@ -63,6 +63,7 @@ from hofvsr_lib.data.video import (
     frame_plan,
 )
 from hofvsr_lib.profiles import DatasetProfile
+from hofvsr_lib.provenance import portable_path
 
 FORMAT_VERSION = 2  # bump when the per-video output changes meaning
 
@@ -156,9 +157,9 @@ def find_videos(root: Path) -> tuple[list[VideoInput], list[tuple[str, str]]]:
     for p in files:
         ext = p.suffix.lower()
         if ext in IMAGE_EXTENSIONS:
-            skipped.append((str(p), "a still image, not a video"))
+            skipped.append((portable_path(p), "a still image, not a video"))
         elif ext not in VIDEO_EXTENSIONS:
-            skipped.append((str(p), f"not a video file (extension {ext or 'none'!r})"))
+            skipped.append((portable_path(p), f"not a video file (extension {ext or 'none'!r})"))
         else:
             rel = p.relative_to(root).parts if root.is_dir() else (p.name,)
             inputs.append(VideoInput(p, rel[0] if len(rel) > 1 else p.stem))
@@ -233,19 +234,19 @@ def build_dataset(
                 report.frames_read += n_read
                 if warning:
                     report.warnings.append((str(inp.path), warning))
-                    log(f"WARNING {inp.path}: {warning}")
+                    log(f"WARNING {portable_path(inp.path)}: {warning}")
                 log(f"done {inp.path.name}: {rows['sequence'].nunique()} sequences, "
                     f"{len(rows)} crops from {n_read} frames read")
         except (_Skip, VideoError) as e:
             reason = e.reason if isinstance(e, VideoError) else str(e)
             report.frames_read += getattr(e, "n_read", 0)
-            report.skipped.append((str(inp.path), reason))
-            log(f"SKIP {inp.path}: {reason}")
+            report.skipped.append((portable_path(inp.path), reason))
+            log(f"SKIP {portable_path(inp.path)}: {reason}")
             continue
         except Exception as e:  # one odd file must not stop the others
             reason = f"failed while processing: {type(e).__name__}: {e}"
-            report.skipped.append((str(inp.path), reason))
-            log(f"SKIP {inp.path}: {reason}")
+            report.skipped.append((portable_path(inp.path), reason))
+            log(f"SKIP {portable_path(inp.path)}: {reason}")
             continue
         rows = rows.assign(source=str(inp.path), person=inp.person)
         per_video.append(rows)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from ..devices import add_device_arguments, apply_device_arguments
 from ..profiles import Profile, get_profile
 from ..provenance import machine_info, software_versions
 from ..provenance import write_json as _write_provenance
@@ -537,15 +538,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="YAML/JSON list of SSH machines (NNI RemoteMachineConfig fields): "
                              "run the trials there through NNI's remote training service")
     parser.add_argument("--seed", type=int, default=None, help="default: the profile's seed")
-    parser.add_argument("--device", default=None, help="default: cuda if available, else cpu")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per trial")
+    add_device_arguments(parser)  # for the trials
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    if not apply_device_arguments(args):
+        return 2
     try:
         machines = load_machines(args.machines) if args.machines else None
         prov = run_search(args.strategy, args.profile, args.out, args.data, args.port, args.mode,

@@ -22,17 +22,16 @@ import time
 from pathlib import Path
 
 import nni
-import torch
 
 from ..complexity import count_params, gflops
 from ..data.dataset import FaceWindows
+from ..devices import add_device_arguments, apply_device_arguments, resolve_device
 from ..models import HOFVSR, SRNet
 from ..profiles import TrainProfile, get_profile
 from ..training import (
     CubeDataset,
     evenly_spaced,
     load_cube_cache,
-    resolve_device,
     seed_everything,
     train_joint,
     train_sr,
@@ -110,8 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", help="draft-cube cache written by the launcher (cached mode)")
     p.add_argument("--data", help="dataset directory (joint mode)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_device_arguments(p)
     p.add_argument("--res-channels", type=int, help="c (outside NNI)")
     p.add_argument("--n-res-blocks", type=int, help="n (outside NNI)")
     p.add_argument("--up-channels", type=int, help="u (outside NNI)")
@@ -120,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if not apply_device_arguments(args):
+        return 2
     given = {"res_channels": args.res_channels, "n_res_blocks": args.n_res_blocks,
              "up_channels": args.up_channels}
     under_nni = nni.get_experiment_id() != "STANDALONE"
