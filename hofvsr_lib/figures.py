@@ -323,6 +323,42 @@ def speed_figure(bench: str | Path) -> plt.Figure:
     return fig
 
 
+def speed_markdown(benches: list[str | Path]) -> str:
+    """The README's speed tables, rendered from stored ``hofvsr bench --out`` files: frames/s
+    per network, input and variant (the paper's beside), HO-FVSR's ratios, and the pipeline
+    per stage."""
+    parts = []
+    for bench in benches:
+        rows, prov = load_bench(bench)
+        load = prov["machine"].get("load_average")
+        parts.append(f"**{bench_device(rows, prov)}** (`{Path(bench).name}`, "
+                     f"{prov['started'][:10]}, torch {prov['versions']['torch']}"
+                     + (f", load average {load[0]:.1f}" if load else "") + ")"
+                     + (f": {prov['note']}." if prov.get("note") else ":"))
+        table = network_speed_table(rows).reset_index()
+        table["best"] = table["best"].map(lambda v: f"**{v}**")
+        parts.append(_markdown(table, ".1f"))
+        parts.append(_markdown(network_speed_ratios(rows).reset_index(), ".2f"))
+        pipes = pipeline_table(rows).reset_index()
+        if len(pipes):
+            share = pipes.pop("outside network")
+            pipes["outside network"] = [None if np.isnan(v) else f"{v:.0%}" for v in share]
+            parts.append(_markdown(pipes, tuple(".2f" if c == "frames/s" else ".1f"
+                                                for c in pipes.columns)))
+    return "\n\n".join(parts) + "\n"
+
+
+def for_reading(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """``table`` rounded to ``digits``, with "—" where there is no value (not NaN)."""
+    return table.round(digits).astype(object).where(table.notna(), "—")
+
+
+def _markdown(table: pd.DataFrame, floatfmt: str | tuple[str, ...]) -> str:
+    """A Markdown table, "—" where there is no value."""
+    table = table.astype(object).where(table.notna(), None)
+    return table.to_markdown(index=False, floatfmt=floatfmt, missingval="—")
+
+
 def figure2_panels(folder: str | Path) -> plt.Figure:
     """The committed before / after crops of ``hofvsr_lib.facevideo.figure2``: one row per
     clip (LR input, bicubic x4, HO-FVSR, original), PSNR on Y against the original."""

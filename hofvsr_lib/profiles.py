@@ -76,7 +76,7 @@ class SpeedProfile:
 
     repeats: int = 30  # timed rounds at 36x36 (larger inputs get a sixth, at least 5)
     sizes: tuple[int, ...] = (36, 128)  # network input sides: the paper's unit, a face crop
-    pipeline_frames: int = 4  # frames of the 640x360 clip through enhance (0: no pipeline)
+    pipeline_frames: int = 3  # frames of the 640x360 clip through enhance (0: no pipeline)
     cadence_frames: int = 60  # frames per clip for the detection-cadence measurement
     compile: bool = False  # add torch.compile (minutes to build on a small CPU)
 

@@ -28,7 +28,7 @@ from .vocabulary import STRATEGIES, STRATEGY_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "references.bib")
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "_static")
 COMMITTED = ("cpu", "evidence")  # profiles whose results live in results/ and book/
 
 # (source notebook, executed name, extra parameters), in order
@@ -133,8 +133,11 @@ def build_book(book: Path) -> Path:
     if book.resolve() != (ROOT / "book").resolve():
         book.mkdir(parents=True, exist_ok=True)
         for name in BOOK_SOURCES:
-            if (ROOT / "book" / name).exists():
-                shutil.copy2(ROOT / "book" / name, book / name)
+            source = ROOT / "book" / name
+            if source.is_dir():
+                shutil.copytree(source, book / name, dirs_exist_ok=True)
+            elif source.exists():
+                shutil.copy2(source, book / name)
     cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(book), "-W", "-n",
            "--keep-going"]
     subprocess.run(cmd, check=True)

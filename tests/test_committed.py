@@ -29,3 +29,14 @@ def test_no_machine_paths_in_committed_results_notebooks_and_book():
         if match:
             found[str(path.relative_to(ROOT))] = match.group(0)
     assert not found, found
+
+
+def test_readme_speed_tables_are_rendered_from_the_committed_results():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from render_readme import rendered
+
+    readme = (ROOT / "README.md").read_text()
+    assert "<!-- speed:begin" in readme and rendered(readme) == readme, \
+        "run .venv/bin/python tools/render_readme.py"
