@@ -10,6 +10,7 @@ import torch
 
 from hofvsr_lib.cli import main
 from hofvsr_lib.facevideo.bench import (
+    BICUBIC_FRAMES,
     VARIANTS,
     bench_pipeline,
     bench_warps,
@@ -63,7 +64,8 @@ def test_pipeline_breakdown_on_a_real_clip():
     rows = bench_pipeline(torch.device("cpu"), 2, None, video="carphone")
     assert [r["model"] for r in rows] == ["pipeline HO-FVSR", "pipeline bicubic"]
     net, bic = rows
-    assert net["frames"] == bic["frames"] == 2 and net["faces"] == 2 and bic["faces"] == 0
+    assert net["frames"] == 2 and bic["frames"] == BICUBIC_FRAMES  # bicubic is cheap
+    assert net["faces"] == 2 and bic["faces"] == 0
     assert net["network_ms"] > 0 and bic["network_ms"] == 0 and net["fps"] > 0
     assert 0 < net["outside_network_share"] < 1 and bic["outside_network_share"] == 1
     assert net["video"] == "carphone 176x144" and net["mean_face_crop"] % 16 == 0
