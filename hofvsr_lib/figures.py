@@ -22,7 +22,13 @@ import pandas as pd
 
 from .paper import TABLE3
 from .search.records import load_trials
-from .vocabulary import STRATEGIES, STRATEGY_COLOURS, STRATEGY_LABELS
+from .vocabulary import (
+    PIPELINE_STAGES,
+    STRATEGIES,
+    STRATEGY_COLOURS,
+    STRATEGY_LABELS,
+    SRConfig,
+)
 
 
 def succeeded_trials(results: str | Path) -> pd.DataFrame:
@@ -32,8 +38,7 @@ def succeeded_trials(results: str | Path) -> pd.DataFrame:
     df = df[(df["status"] == "SUCCEEDED") & df["search"].isin(STRATEGIES)].copy()
     for col in ("epoch_psnr", "epoch_ssim", "epoch_loss"):
         df[col] = df[col].map(json.loads)
-    df["config"] = [f"({r.res_channels}, {r.n_res_blocks}, {r.up_channels})"
-                    for r in df.itertuples()]
+    df["config"] = [SRConfig.of(r).label for r in df.itertuples()]
     return df.reset_index(drop=True)
 
 
@@ -255,12 +260,11 @@ def pipeline_table(rows: list[dict]) -> pd.DataFrame:
     threads overlap the rest), frames/s, and the share of the time spent outside the
     network."""
     pipes = [r for r in rows if r.get("model", "").startswith("pipeline")]
-    stages = ("decode", "detect", "upload", "network", "splice", "download", "encode")
     table = pd.DataFrame([
         {"pipeline": f"{r['model'].removeprefix('pipeline ')}"
                      + (" fp16" if r.get("half") else ""),
          "video": r["video"], "face crop (px)": round(r["mean_face_crop"]),
-         **{s: r.get(f"{s}_ms", np.nan) for s in stages},
+         **{s: r.get(f"{s}_ms", np.nan) for s in PIPELINE_STAGES},
          "wall": r.get("wall_ms", np.nan), "frames/s": r["fps"],
          "outside network": r.get("outside_network_share", np.nan)} for r in pipes])
     return table.set_index("pipeline")
@@ -305,8 +309,7 @@ def speed_figure(bench: str | Path) -> plt.Figure:
                  f"{nets['best'].iloc[0]}", fontsize=10)
     if len(pipes):
         ax = axes[0, 1]
-        stages = [c for c in ("decode", "detect", "upload", "network", "splice", "download",
-                              "encode", "wall") if c in pipes and pipes[c].notna().any()]
+        stages = [c for c in (*PIPELINE_STAGES, "wall") if c in pipes and pipes[c].notna().any()]
         x, width = np.arange(len(stages)), 0.8 / len(pipes)
         for i, (name, r) in enumerate(pipes.iterrows()):
             ax.bar(x + i * width, [r[s] if r[s] > 0 else np.nan for s in stages], width,

@@ -40,13 +40,13 @@ import torch
 from torch import nn
 from torch.utils.data import Subset
 
+from .atomic import write_csv, write_json
 from .data.dataset import FaceWindows
-from .data.manifest import write_csv_atomic
 from .devices import add_device_arguments, apply_device_arguments, resolve_device
 from .models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
 from .paper import WINNER
 from .profiles import Profile, get_profile
-from .provenance import run_provenance, write_json
+from .provenance import run_provenance
 from .training import (
     CubeDataset,
     cache_draft_cubes,
@@ -227,7 +227,7 @@ def _add_scores(out: Path, variant: str, scores: pd.DataFrame) -> None:
     old = read_scores(out, variant)
     merged = pd.concat([old[old["seed"] != seed], scores]) if len(old) else scores
     (out / "final").mkdir(parents=True, exist_ok=True)
-    write_csv_atomic(merged.sort_values(["seed", "window"]),
+    write_csv(merged.sort_values(["seed", "window"]),
                      out / "final" / f"{variant}_scores.csv")
 
 

@@ -78,16 +78,6 @@ def portable_path(path: str | Path) -> str:
     return str(path)
 
 
-def write_json(path: str | Path, data: Any) -> Path:
-    """Write JSON atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-    return path
-
-
 def describe(path: str | Path) -> pd.DataFrame:
     """A one-row-per-record summary of the provenance at ``path``: a JSON file (its
     ``provenance`` entry, or itself) or a folder of ``*/provenance.json`` (one per search)."""

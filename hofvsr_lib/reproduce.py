@@ -22,8 +22,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .atomic import write_json
 from .profiles import PROFILES, get_profile
-from .provenance import run_provenance, write_json
+from .provenance import run_provenance
 from .vocabulary import STRATEGIES, STRATEGY_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -36,6 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
 from tqdm import tqdm
 
+from .atomic import replacing
 from .devices import resolve_device
 from .metrics import psnr, shave_border, ssim
 from .models.losses import ofr_loss_accv, ofr_loss_tip, sofvsr_loss
@@ -175,12 +176,9 @@ def cache_draft_cubes(model: nn.Module, dataset: Dataset, batch_size: int = 16,
 def save_cube_cache(path: str | Path, splits: dict[str, dict[str, torch.Tensor]],
                     meta: dict) -> Path:
     """Write ``{split: {"cubes", "hr"}}`` and ``meta`` atomically to ``path`` (torch.save)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save({"splits": splits, "meta": meta}, tmp)
-    tmp.replace(path)
-    return path
+    with replacing(path) as tmp:
+        torch.save({"splits": splits, "meta": meta}, tmp)
+    return Path(path)
 
 
 def load_cube_cache(path: str | Path) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:

@@ -11,8 +11,9 @@ from hofvsr_lib.complexity import gflops, measure_latencies
 from hofvsr_lib.models import build_model
 
 PAPER = {"accv": 2.55, "tip": 2.74, "hofvsr": 2.02}
-# ptflops at 36x36x1x3: conv MACs + one op per LeakyReLU output (REFERENCE.md: 2.547 / 2.737 /
-# 2.019-2.020); ACCV-2018 has LeakyReLUs only inside its RDBs, as in its layer list
+# ptflops at 36x36x1x3: conv MACs + one op per LeakyReLU output (the published counts round to
+# 2.547 / 2.737 / 2.019-2.020); ACCV-2018 has LeakyReLUs only inside its RDBs, as in its layer
+# list
 HERE = {"accv": 2.546617968, "tip": 2.736913536, "hofvsr": 2.019572352}
 
 

@@ -26,13 +26,14 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hofvsr_lib.atomic import write_json  # noqa: E402
 from hofvsr_lib.data.sources import fetch_video  # noqa: E402
 from hofvsr_lib.facevideo.bench import measure_all, write_bench  # noqa: E402
 from hofvsr_lib.facevideo.enhance import DEFAULT_CHECKPOINT, enhance_video  # noqa: E402
 from hofvsr_lib.facevideo.figure2 import precision_check  # noqa: E402
 from hofvsr_lib.models import load_checkpoint  # noqa: E402
 from hofvsr_lib.profiles import SpeedProfile  # noqa: E402
-from hofvsr_lib.provenance import run_provenance, write_json  # noqa: E402
+from hofvsr_lib.provenance import run_provenance  # noqa: E402
 
 CLIPS = ("single_face", "jwp_intro")  # the bench clip (640x360), a webcam (640x480)
 PRECISION_CLIPS = ("jwp_intro", "vlog")  # two of the dataset's test persons

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from hofvsr_lib.atomic import write_csv, write_json
 from hofvsr_lib.data.faces import (
     FaceDetector,
     FaceTracker,
@@ -45,7 +46,6 @@ from hofvsr_lib.data.manifest import (
     SPLITS,
     assign_splits,
     cap_per_person,
-    write_csv_atomic,
 )
 from hofvsr_lib.data.sources import (
     DEFAULT_SOURCES,
@@ -258,11 +258,11 @@ def build_dataset(
                                cfg.val_fraction, cfg.test_fraction)
         manifest["split"] = manifest["person"].map(splits)
     manifest = manifest[COLUMNS]
-    write_csv_atomic(manifest, out / MANIFEST)
-    write_csv_atomic(pd.DataFrame(report.skipped, columns=["file", "reason"]), out / "skipped.csv")
+    write_csv(manifest, out / MANIFEST)
+    write_csv(pd.DataFrame(report.skipped, columns=["file", "reason"]), out / "skipped.csv")
     report.manifest = manifest
     report.seconds = time.time() - t0
-    _write_json(out / "build.json", {
+    write_json(out / "build.json", {
         "config": asdict(cfg), "videos": [str(i.path) for i in inputs],
         "crops": len(manifest), "sequences": int(manifest["sequence"].nunique()),
         "skipped": report.skipped, "warnings": report.warnings, "reused": report.reused,
@@ -297,12 +297,6 @@ def _load_done(folder: Path, cfg: BuildConfig) -> tuple[pd.DataFrame, str] | Non
 
 def _read_frames(folder: Path) -> pd.DataFrame:
     return pd.read_csv(folder / "frames.csv", dtype={"video": str, "sequence": str})
-
-
-def _write_json(path: Path, obj: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    tmp.replace(path)
 
 
 def _process_video(path: Path, sha: str, folder: Path, cfg: BuildConfig,
@@ -457,9 +451,9 @@ def _write_crops(reader: VideoReader, sequences: list[list[int]], faces: dict,
         shutil.rmtree(tmp)
         raise VideoError(reader.path, f"a second decoding gave {len(rows)} of the "
                                       f"{len(plan)} frames kept by the first")
-    write_csv_atomic(pd.DataFrame(rows), tmp / "frames.csv")
+    write_csv(pd.DataFrame(rows), tmp / "frames.csv")
     df = _read_frames(tmp)  # the stored values, as a re-run will read them
-    _write_json(tmp / "video.json", {"key": cfg.video_key(), "status": "ok",
+    write_json(tmp / "video.json", {"key": cfg.video_key(), "status": "ok",
                                      "sequences": len(sequences), "crops": len(df),
                                      "warning": warning})
     if folder.exists():
@@ -472,7 +466,7 @@ def _mark_skipped(folder: Path, cfg: BuildConfig, reason: str) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    _write_json(folder / "video.json", {"key": cfg.video_key(), "status": "skipped",
+    write_json(folder / "video.json", {"key": cfg.video_key(), "status": "skipped",
                                         "reason": reason})
 
 

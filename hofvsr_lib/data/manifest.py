@@ -11,7 +11,6 @@ to DIR), ``x0 y0 x1 y1`` (MTCNN box, source pixels), ``prob`` (MTCNN probability
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -22,13 +21,6 @@ COLUMNS = [
     "width", "height", "fps",
 ]
 MANIFEST = "manifest.csv"
-
-
-def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` to ``path`` through a temporary file and ``os.replace``."""
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
 
 
 def read_manifest(root: Path | str) -> pd.DataFrame:

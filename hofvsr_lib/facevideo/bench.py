@@ -45,15 +45,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from hofvsr_lib.atomic import write_json
 from hofvsr_lib.complexity import TABLE3_MODELS, time_interleaved
 from hofvsr_lib.data.faces import iou, square_of
 from hofvsr_lib.devices import add_device_arguments, apply_device_arguments
 from hofvsr_lib.facevideo.enhance import DEFAULT_CHECKPOINT, enhance_video
-from hofvsr_lib.facevideo.pipeline import STAGES, tracked_boxes
+from hofvsr_lib.facevideo.pipeline import tracked_boxes
 from hofvsr_lib.models import DISPLAY_NAMES, build_model, load_checkpoint
 from hofvsr_lib.models.common import pad_to_multiple, phase_warps
 from hofvsr_lib.profiles import SPEED_LONG, SpeedProfile, get_profile
-from hofvsr_lib.provenance import portable_path, run_provenance, write_json
+from hofvsr_lib.provenance import portable_path, run_provenance
+from hofvsr_lib.vocabulary import PIPELINE_STAGES
 
 VARIANTS = ("eager", "channels_last", "jit", "batched_ofr", "onnxruntime")
 CUDA_VARIANTS = ("cuda_graph",)
@@ -65,37 +67,6 @@ BICUBIC_FRAMES = 48  # the bicubic-only pipeline is cheap: enough frames to fill
 CADENCE = (1, 2, 3, 5)  # detect on every k-th frame
 CADENCE_VIDEOS = ("single_face", "cap12")  # a still talking head; a webcam user who moves
 Forward = Callable[[torch.Tensor], torch.Tensor]
-
-
-class _PairBatchedOFR(nn.Module):
-    """Stands in for a model's OFR net: :meth:`prime` runs the real one once on both
-    (neighbour, centre) pairs stacked as a batch; the model's two calls then get their half."""
-
-    def __init__(self, ofr: nn.Module):
-        super().__init__()
-        self.ofr = ofr
-        self.pending: list[tuple[torch.Tensor, ...]] = []
-
-    def prime(self, x: torch.Tensor) -> None:
-        x, _, _ = pad_to_multiple(x, 2)  # as the models pad their input
-        b, centre = x.shape[0], x[:, 1]
-        flows = self.ofr(torch.cat((x[:, 0], x[:, 2])), torch.cat((centre, centre)))
-        self.pending = [tuple(f[:b] for f in flows), tuple(f[b:] for f in flows)]
-
-    def forward(self, neighbour: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return self.pending.pop(0)
-
-
-def batched_ofr_forward(model: nn.Module) -> Forward:
-    """``model``'s forward with its OFR net run once on a batch of both frame pairs instead of
-    once per pair (``model`` is modified: use a copy)."""
-    model.ofr = _PairBatchedOFR(model.ofr)
-
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        model.ofr.prime(x)
-        return model(x)
-
-    return forward
 
 
 def onnx_forward(model: nn.Module, x: torch.Tensor) -> Forward:
@@ -154,7 +125,8 @@ def make_variant(model: nn.Module, variant: str, x: torch.Tensor) -> Forward:
     if variant == "channels_last":
         return model.to(memory_format=torch.channels_last)
     if variant == "batched_ofr":
-        return batched_ofr_forward(model)
+        model.batch_pairs = True  # a VideoSR flag: the flow net once for both frame pairs
+        return model
     if variant == "onnxruntime":
         return onnx_forward(model, x)
     if variant == "cuda_graph":
@@ -293,7 +265,7 @@ def bench_pipeline(device: torch.device, frames: int, checkpoint: Path | None,
                              ("pipeline bicubic", None, max(frames, BICUBIC_FRAMES))):
             t = enhance_video(src, Path(tmp) / "out.mp4", net, device, max_frames=n,
                               half=half and net is not None, progress=False).times.to_dict()
-            per_frame = {f"{k}_ms": 1e3 * t[k] / t["frames"] for k in STAGES}
+            per_frame = {f"{k}_ms": 1e3 * t[k] / t["frames"] for k in PIPELINE_STAGES}
             rows.append({"model": name, "fps": t["fps"],
                          "video": f"{video} {info.width}x{info.height}",
                          "frames": t["frames"], "faces": t["faces"],

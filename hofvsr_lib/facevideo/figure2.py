@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hofvsr_lib.atomic import write_json
 from hofvsr_lib.data.sources import fetch_video
 from hofvsr_lib.facevideo.io import FrameDecoder
 from hofvsr_lib.facevideo.pipeline import (
@@ -30,7 +31,7 @@ from hofvsr_lib.facevideo.pipeline import (
 )
 from hofvsr_lib.imaging import downscale, rgb_to_y
 from hofvsr_lib.metrics import psnr
-from hofvsr_lib.provenance import run_provenance, write_json
+from hofvsr_lib.provenance import run_provenance
 
 VIDEOS = ("single_face", "vlog")
 TEST_VIDEOS = ("vlog", "jwp_intro", "table")  # clips of the dataset's three test persons

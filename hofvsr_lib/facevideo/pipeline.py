@@ -39,7 +39,6 @@ MARGIN = 0.2  # face box enlarged by this fraction of its side on every side
 BRIDGE_MISSES = 2  # frames a tracked face may go undetected and still be super-resolved
 FEATHER = 0.15  # width of the seam's linear ramp, as a fraction of the crop side
 BUCKET = 16  # crop sides are rounded up to a multiple of this
-STAGES = ("decode", "detect", "upload", "network", "splice", "download", "encode")
 
 BoxesFn = Callable[[np.ndarray], np.ndarray]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..atomic import replacing
 from .sisr import EDSR, FSRCNN, Bicubic
 from .sofvsr_accv import SOFVSR_ACCV
 from .sofvsr_tip import HOFVSR, SOFVSR_TIP
@@ -35,13 +35,11 @@ def build_model(name: str, **config: Any) -> nn.Module:
 def save_checkpoint(path: str | Path, model: nn.Module, **provenance: Any) -> Path:
     """Atomically write weights, the model's name and config, and ``provenance``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"model": model.name, "config": model.config,
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                "provenance": provenance}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 

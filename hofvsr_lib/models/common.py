@@ -144,3 +144,53 @@ def check_input(x: torch.Tensor) -> None:
         raise ValueError(
             f"expected Y frames (B, 3, 1, h, w) = frames T-1, T, T+1; got {tuple(x.shape)}"
         )
+
+
+Flows = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+
+
+class VideoSR(nn.Module):
+    """SOF-VSR's frame for a 3-frame x``scale`` network: the flow net ``ofr`` estimates the
+    motion of each neighbour (T-1, T+1) onto the centre T; the neighbours warped at the
+    ``scale``^2 sub-pixel phases of that flow follow :meth:`cube_frames` in the draft cube;
+    the SR net ``sr`` maps the cube to the centre frame at ``scale`` times its size.
+
+    Input (B, 3, 1, h, w): Y frames T-1, T, T+1 in [0, 1], any h, w. In eval mode returns the
+    SR centre frame (B, 1, scale*h, scale*w); in training mode ``(sr, flows)``, ``flows`` a list
+    over the neighbours [T-1, T+1] of (level-1, level-2, HR level-3) flows for the OFR loss.
+    ``batch_pairs`` runs the flow net once on both (neighbour, centre) pairs as one batch
+    (same output, fewer calls: what a small input on a GPU wants).
+    """
+
+    scale: int
+    ofr: nn.Module
+    sr: nn.Module
+    batch_pairs: bool = False
+
+    def cube_frames(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The input frames placed before the warped neighbours in the draft cube."""
+        raise NotImplementedError
+
+    def pair_flows(self, x: torch.Tensor) -> Flows:
+        """The flow net's flows of T-1 and of T+1 onto T."""
+        centre = x[:, 1]
+        if not self.batch_pairs:
+            return [self.ofr(x[:, 0], centre), self.ofr(x[:, 2], centre)]
+        b = x.shape[0]
+        flows = self.ofr(torch.cat((x[:, 0], x[:, 2])), torch.cat((centre, centre)))
+        return [tuple(f[:b] for f in flows), tuple(f[b:] for f in flows)]
+
+    def draft_cube(self, x: torch.Tensor) -> tuple[torch.Tensor, Flows]:
+        """(B, 3, 1, h, w), h and w even -> (draft cube (B, C, h, w), flows)."""
+        flows = self.pair_flows(x)
+        parts = self.cube_frames(x)
+        for neighbour, neighbour_flows in zip((x[:, 0], x[:, 2]), flows, strict=True):
+            parts.extend(phase_warps(neighbour, neighbour_flows[2], self.scale))
+        return torch.cat(parts, 1), flows
+
+    def forward(self, x: torch.Tensor):
+        check_input(x)
+        x, h, w = pad_to_multiple(x, 2)
+        cube, flows = self.draft_cube(x)
+        sr = self.sr(cube)[..., : h * self.scale, : w * self.scale]
+        return (sr, flows) if self.training else sr

@@ -1,7 +1,8 @@
 """ACCV-2018 SOF-VSR: a 3-level residual-dense OFR net and a residual-dense SR net.
 
-Layer lists from the ACCV-2018 paper / network (see REFERENCE.md): 617,772 OFR and 1,021,904
-SR parameters, 1,639,676 in all at x4 with 3 frames. The only activations are the
+Layer lists from the ACCV-2018 paper and network (tests/test_models.py asserts the counts):
+617,772 OFR and 1,021,904 SR parameters, 1,639,676 in all at x4 with 3 frames. The only
+activations are the
 LeakyReLU(0.1) after the Conv3x3 of each RDB layer; every other conv (each flow level's first
 conv and its two last ones, the SR net's first conv, its 1x1 bottleneck and its last 3x3) is
 linear, as in the original layer list.
@@ -16,16 +17,13 @@ from torch import nn
 from ..imaging import upscale
 from .common import (
     RDB,
-    check_input,
+    VideoSR,
     conv1x1,
     conv3x3,
     flow_warp,
-    pad_to_multiple,
-    phase_warps,
     upsample_flow,
     zero_,
 )
-from .sofvsr_tip import Flows
 
 
 class _FlowLevel(nn.Module):
@@ -108,8 +106,8 @@ class SRNetACCV(nn.Module):
         return out
 
 
-class SOFVSR_ACCV(nn.Module):  # noqa: N801 (the paper's name)
-    """ACCV-2018 SOF-VSR. Same input/output contract as :class:`HOFVSR`."""
+class SOFVSR_ACCV(VideoSR):  # noqa: N801 (the paper's name)
+    """ACCV-2018 SOF-VSR; input and output as :class:`~hofvsr_lib.models.common.VideoSR`."""
 
     name = "accv"
 
@@ -120,22 +118,8 @@ class SOFVSR_ACCV(nn.Module):  # noqa: N801 (the paper's name)
         self.ofr = OFRNetACCV(scale)
         self.sr = SRNetACCV(3 + 2 * scale * scale, scale, bicubic_residual)
 
-    def draft_cube(self, x: torch.Tensor) -> tuple[torch.Tensor, Flows]:
-        """(B, 3, 1, h, w) -> ((B, 3 + 2 s^2, h, w) draft cube, flows): the three frames, then
-        T-1 warped at the s*s sub-pixel phases (row-major), then T+1 likewise. (SOF-VSR
-        interleaves the two neighbours per phase; the channel order is immaterial to the
-        network, and this one matches the TIP cube's, so one rule augments both cubes.)"""
-        centre = x[:, 1]
-        parts, flows = [x[:, 0], centre, x[:, 2]], []
-        for neighbour in (x[:, 0], x[:, 2]):
-            neighbour_flows = self.ofr(neighbour, centre)
-            flows.append(neighbour_flows)
-            parts.extend(phase_warps(neighbour, neighbour_flows[2], self.scale))
-        return torch.cat(parts, 1), flows
-
-    def forward(self, x: torch.Tensor):
-        check_input(x)
-        x, h, w = pad_to_multiple(x, 2)
-        cube, flows = self.draft_cube(x)
-        sr = self.sr(cube)[..., : h * self.scale, : w * self.scale]
-        return (sr, flows) if self.training else sr
+    def cube_frames(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The three frames, before T-1 and T+1 warped at the s*s sub-pixel phases (row-major).
+        (SOF-VSR interleaves the two neighbours per phase; the channel order is immaterial to
+        the network, and this one matches the TIP cube's, so one rule augments both cubes.)"""
+        return [x[:, 0], x[:, 1], x[:, 2]]

@@ -3,7 +3,7 @@
 HO-FVSR(c, n, u) = OFRNet (TIP-2020, 320 channels, fixed) + SRNet(c, n, u); the paper's
 search space is c in {32..320}, n in {1..8}, u in {32..320}; its winner is (64, 5, 64).
 TIP-2020 SOF-VSR is the same family with SRNet(320, 8, 64). Layer lists follow the paper's
-Figure 1 and the TIP-2020 SOF-VSR network (see REFERENCE.md for the exact counts).
+Figure 1 and the TIP-2020 SOF-VSR network (tests/test_models.py asserts the exact counts).
 """
 
 from __future__ import annotations
@@ -14,19 +14,15 @@ from torch import nn
 
 from ..imaging import upscale
 from .common import (
+    VideoSR,
     cas_resb,
-    check_input,
     conv1x1,
     conv3x3,
     flow_warp,
     lrelu,
-    pad_to_multiple,
-    phase_warps,
     upsample_flow,
     zero_,
 )
-
-Flows = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 
 class OFRNet(nn.Module):
@@ -100,13 +96,9 @@ class SRNet(nn.Module):
         return out
 
 
-class HOFVSR(nn.Module):
-    """HO-FVSR(c, n, u): TIP-2020 OFRNet(320) + draft cube (33 channels) + SRNet(c, n, u).
-
-    Input (B, 3, 1, h, w): Y frames T-1, T, T+1 in [0, 1], any h, w. In eval mode returns the
-    SR centre frame (B, 1, 4h, 4w); in training mode ``(sr, flows)`` with ``flows`` a list over
-    the neighbours [T-1, T+1] of (level-1, level-2, HR level-3) flows for the OFR loss.
-    """
+class HOFVSR(VideoSR):
+    """HO-FVSR(c, n, u): TIP-2020 OFRNet(320) + draft cube (33 channels: T, then the 16 phase
+    warps of T-1 and of T+1) + SRNet(c, n, u); input and output as :class:`VideoSR`."""
 
     name = "hofvsr"
 
@@ -121,22 +113,8 @@ class HOFVSR(nn.Module):
         self.sr = SRNet(res_channels, n_res_blocks, up_channels, 1 + 2 * scale * scale, scale,
                         bicubic_residual)
 
-    def draft_cube(self, x: torch.Tensor) -> tuple[torch.Tensor, Flows]:
-        """(B, 3, 1, h, w), h and w even -> ((B, 1 + 2 s^2, h, w) draft cube, flows)."""
-        centre = x[:, 1]
-        parts, flows = [centre], []
-        for neighbour in (x[:, 0], x[:, 2]):
-            neighbour_flows = self.ofr(neighbour, centre)
-            flows.append(neighbour_flows)
-            parts.extend(phase_warps(neighbour, neighbour_flows[2], self.scale))
-        return torch.cat(parts, 1), flows
-
-    def forward(self, x: torch.Tensor):
-        check_input(x)
-        x, h, w = pad_to_multiple(x, 2)
-        cube, flows = self.draft_cube(x)
-        sr = self.sr(cube)[..., : h * self.scale, : w * self.scale]
-        return (sr, flows) if self.training else sr
+    def cube_frames(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [x[:, 1]]
 
 
 class SOFVSR_TIP(HOFVSR):  # noqa: N801 (the paper's name)

@@ -42,10 +42,10 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from ..atomic import write_json
 from ..devices import add_device_arguments, apply_device_arguments
 from ..profiles import Profile, get_profile
 from ..provenance import machine_info, software_versions
-from ..provenance import write_json as _write_provenance
 from ..vocabulary import STRATEGIES
 from .nni_state import FINISHED, alive, free_port, read_nni_trials, stop_process_group
 from .records import TrialRecords, read_provenance
@@ -286,7 +286,7 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     time_left = parse_duration(sp.max_duration) - sum(s.get("wall_s", 0.0) for s in sessions)
     if remaining <= 0 or time_left <= 0:  # done: keep the provenance of the runs that did it
         prov.update({"sessions": sessions, "running": None})
-        _write_provenance(prov_path, prov)
+        write_json(prov_path, prov)
         print(f"{name}: search complete ({records.completed()} trials)")
         return prov
 
@@ -321,7 +321,7 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     try:
         exp.start(port)
         prov["running"] = {"pid": exp._proc.pid, "experiment_id": exp.id, "session": session}
-        _write_provenance(prov_path, prov)
+        write_json(prov_path, prov)
         print(f"{name}: NNI experiment {exp.id}, web UI http://localhost:{port}", flush=True)
         status = _poll(exp, port, history, records, nni_dir, session, tag, sp.max_trials,
                        time_left, poll_s)
@@ -338,7 +338,7 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
                      "trials_after": records.completed(),
                      "load_average_end": [round(x, 2) for x in machine_info()["load_average"]]})
         prov["running"] = None
-        _write_provenance(prov_path, prov)
+        write_json(prov_path, prov)
     if status == "INTERRUPTED":
         raise KeyboardInterrupt
     return prov

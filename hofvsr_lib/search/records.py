@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
-from ..vocabulary import PROPOSAL_SOURCES
+from ..atomic import replacing
+from ..vocabulary import PROPOSAL_SOURCES, SRConfig
 
 COLUMNS = [
     "experiment_id", "trial_id", "session", "search", "strategy", "mode", "source",
@@ -52,13 +52,10 @@ class TrialRecords:
             raise ValueError(f"unknown trial record fields {sorted(unknown)}")
         self.rows[(str(row["experiment_id"]), str(row["trial_id"]))] = {
             k: row.get(k, "") for k in COLUMNS}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", newline="") as f:
+        with replacing(self.path) as tmp, tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, COLUMNS)
             writer.writeheader()
             writer.writerows(self.rows.values())
-        os.replace(tmp, self.path)
 
     def succeeded(self) -> list[dict]:
         return [r for r in self.rows.values() if r["status"] == "SUCCEEDED"]
@@ -147,6 +144,5 @@ def _sources(df: pd.DataFrame) -> str:
 def _best(ok: pd.DataFrame) -> str:
     if not len(ok):
         return ""
-    r = ok.loc[ok["final_psnr"].idxmax()]
-    return f"({r.res_channels}, {r.n_res_blocks}, {r.up_channels})"
+    return SRConfig.of(ok.loc[ok["final_psnr"].idxmax()]).label
 

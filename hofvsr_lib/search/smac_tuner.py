@@ -1,11 +1,11 @@
 """SMAC3 (``smac`` 2.x, random-forest Bayesian optimisation) as a custom NNI tuner (ask/tell).
 
-NNI's built-in SMAC depends on the abandoned ``smac4nni``, which fails on numpy 2
-(``../shared/ENVIRONMENT.md``). This tuner drives SMAC3's ask/tell interface instead:
-``generate_parameters`` asks, ``receive_trial_result`` tells the cost (the negated metric when
-maximising), a trial that ends without a final result (crashed, or stopped early by the
-assessor: NNI 3.0 passes no result for it) is told the worst cost seen so far, and ``import_data``
-tells earlier results (a resumed search). Used through
+NNI's built-in SMAC depends on the abandoned ``smac4nni``, which builds only with old setuptools
+and Cython and fails at run time on numpy 2 (``np.float``, ``np.NaN``). This tuner drives
+SMAC3's ask/tell interface instead: ``generate_parameters`` asks, ``receive_trial_result``
+tells the cost (the negated metric when maximising), a trial that ends without a final result
+(crashed, or stopped early by the assessor: NNI 3.0 passes no result for it) is told the worst
+cost seen so far, and ``import_data`` tells earlier results (a resumed search). Used through
 ``CustomAlgorithmConfig(class_name="hofvsr_lib.search.smac_tuner.SMACTuner", ...)``.
 """
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.manifest import write_csv_atomic
+from ..atomic import write_csv
 from ..profiles import Profile, get_profile
 from .launcher import prepare_cube_cache, run_search
 from .records import KEY, table2
@@ -39,7 +39,7 @@ def run_studies(profile: str | Profile, out: str | Path, data: str | Path, port:
     profile = get_profile(profile) if isinstance(profile, str) else profile
     regimes = Path(out) / TPE_REGIMES_CSV
     if not regimes.exists():
-        write_csv_atomic(tpe_regimes(profile.search.tpe_regime_budgets), regimes)
+        write_csv(tpe_regimes(profile.search.tpe_regime_budgets), regimes)
     if profile.search.assessor:
         run_search("random", profile, out, data, port, device=device, assessor=False)
     run_search("tpe", profile, out, data, port, device=device, space="ordinal")
@@ -76,7 +76,7 @@ def protocol_agreement(profile: str | Profile, out: str | Path, data: str | Path
                      "epoch_psnr": json.dumps(result["epoch_psnr"]),
                      "duration_s": result["duration_s"], "seed": profile.seed,
                      "profile": profile.name, "device": result["device"]})
-        write_csv_atomic(pd.DataFrame(rows), path)
+        write_csv(pd.DataFrame(rows), path)
     return pd.DataFrame(rows)
 
 

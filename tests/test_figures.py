@@ -1,0 +1,72 @@
+"""The speed tables and figures rendered from a tiny hand-made ``hofvsr bench`` file, and the
+Figure 2 panels from tiny PNGs: what the book and the README show, without measuring."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+from hofvsr_lib import figures
+
+matplotlib.use("Agg")
+
+
+def net(model, key, size, fps, best="jit"):
+    return {"model": model, "key": key, "input": f"{size}x{size}x1x3", "device": "cpu",
+            "threads": 2, "fps": fps[best], "optimisation": best, "variants_fps": fps}
+
+
+@pytest.fixture
+def bench(tmp_path):
+    rows = [net("ACCV-2018", "accv", 36, {"eager": 10.0, "jit": 20.0}),
+            net("TIP-2020", "tip", 36, {"eager": 8.0, "jit": 16.0}),
+            net("HO-FVSR", "hofvsr", 36, {"eager": 12.0, "jit": 24.0}),
+            {"model": "Bicubic", "key": "bicubic", "input": "36x36x1x3", "device": "cpu",
+             "fps": 900.0, "optimisation": "eager"},
+            {"model": "pipeline HO-FVSR", "video": "clip 640x360", "mean_face_crop": 304.0,
+             "fps": 0.5, "network_ms": 1800.0, "splice_ms": 20.0, "wall_ms": 2000.0,
+             "outside_network_share": 0.1, "half": False, "device": "cpu"},
+            {"detect_every": 2, "video": "clip", "detect_ms_per_frame": 20.0,
+             "iou_vs_every_frame": 0.99, "jitter_percent": 0.3}]
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps({"provenance": {
+        "machine": {"cpu_count": 2, "load_average": [1.0, 1.0, 1.0]},
+        "started": "2026-11-26T00:00:00", "versions": {"torch": "2.14.1"}}, "results": rows}))
+    return path
+
+
+def test_network_tables_and_ratios(bench):
+    rows, _ = figures.load_bench(bench)
+    table = figures.network_speed_table(rows).xs("36x36", level="input")
+    assert table.loc["HO-FVSR", "jit"] == 24.0 and table.loc["HO-FVSR", "best"] == "jit"
+    assert table.loc["HO-FVSR", "paper (GTX 1080Ti)"] == pytest.approx(47.62)
+    ratios = figures.network_speed_ratios(rows).xs("36x36", level="input")
+    assert ratios.loc["HO-FVSR / TIP-2020", "jit"] == pytest.approx(1.5)
+    assert ratios.loc["HO-FVSR / ACCV-2018", "paper"] == pytest.approx(47.62 / 32.26)
+
+
+def test_pipeline_and_cadence_tables_show_dashes_not_nan(bench):
+    rows, _ = figures.load_bench(bench)
+    shown = figures.for_reading(figures.pipeline_table(rows))
+    assert shown.loc["HO-FVSR", "decode"] == "—" and shown.loc["HO-FVSR", "network"] == 1800
+    assert figures.cadence_table(rows).loc[("clip", 2), "IoU with every frame"] == 0.99
+    markdown = figures.speed_markdown([bench])
+    assert "nan" not in markdown.lower() and "10%" in markdown
+    assert re.search(r"\| HO-FVSR +\| +12\.0 \| +24\.0 \| \*\*jit\*\*", markdown)
+
+
+def test_speed_figure_and_figure2_panels(bench, tmp_path):
+    assert len(figures.speed_figure(bench).axes) == 2
+    folder = tmp_path / "figure2"
+    folder.mkdir()
+    for panel in ("lr", "bicubic", "hofvsr", "original"):
+        matplotlib.image.imsave(folder / f"clip_{panel}.png", np.zeros((8, 8, 3)))
+    (folder / "figure2.json").write_text(json.dumps({"results": [
+        {"video": "clip", "psnr_y": {"bicubic": 30.0, "hofvsr": 31.0}}]}))
+    fig = figures.figure2_panels(folder)
+    assert [ax.get_title() for ax in fig.axes] == [
+        "input (shrunk x4)", "bicubic x4, 30.00 dB", "HO-FVSR, 31.00 dB", "original"]
