@@ -24,6 +24,7 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -207,50 +208,64 @@ def build_dataset(
     (out / "faces").mkdir(parents=True, exist_ok=True)
 
     report = BuildReport(out=out, manifest=pd.DataFrame(columns=COLUMNS), skipped=skipped)
-    detector: FaceDetector | None = None
-    per_video: list[pd.DataFrame] = []
-    seen: dict[str, Path] = {}
-    for inp in inputs:
-        try:
-            sha = _sha_or_skip(inp.path)
-            if sha in seen:
-                raise _Skip(f"same content as {seen[sha]}, used once")
-            seen[sha] = inp.path
-            folder = out / "faces" / f"{_safe(inp.path.stem)}-{sha[:12]}"
-            done = _load_done(folder, cfg)
-            if done is not None:
-                rows, warning = done
-                report.reused.append(str(inp.path))
-                log(f"done {inp.path.name}: reused {len(rows)} crops from an earlier run")
-                if warning:
-                    report.warnings.append((str(inp.path), warning))
-            else:
-                if detector is None:
-                    detector = FaceDetector(device=device, min_face=cfg.min_face,
-                                            min_prob=cfg.min_prob, max_side=cfg.max_side,
-                                            cpu_threads=cpu_threads)
-                rows, n_read, warning = _process_video(inp.path, sha, folder, cfg, detector,
-                                                       progress)
-                report.frames_read += n_read
-                if warning:
-                    report.warnings.append((str(inp.path), warning))
-                    log(f"WARNING {portable_path(inp.path)}: {warning}")
-                log(f"done {inp.path.name}: {rows['sequence'].nunique()} sequences, "
-                    f"{len(rows)} crops from {n_read} frames read")
-        except (_Skip, VideoError) as e:
-            reason = e.reason if isinstance(e, VideoError) else str(e)
-            report.frames_read += getattr(e, "n_read", 0)
-            report.skipped.append((portable_path(inp.path), reason))
-            log(f"SKIP {portable_path(inp.path)}: {reason}")
-            continue
-        except Exception as e:  # one odd file must not stop the others
-            reason = f"failed while processing: {type(e).__name__}: {e}"
-            report.skipped.append((portable_path(inp.path), reason))
-            log(f"SKIP {portable_path(inp.path)}: {reason}")
-            continue
-        rows = rows.assign(source=str(inp.path), person=inp.person)
-        per_video.append(rows)
 
+    @cache
+    def detector() -> FaceDetector:  # loaded once, and only if a video needs detecting
+        return FaceDetector(device=device, min_face=cfg.min_face, min_prob=cfg.min_prob,
+                            max_side=cfg.max_side, cpu_threads=cpu_threads)
+
+    seen: dict[str, Path] = {}
+    per_video = [rows for inp in inputs
+                 if (rows := _video_rows(inp, out, cfg, report, seen, detector, progress, log))
+                 is not None]
+    _write_manifest(report, inputs, per_video, cfg, time.time() - t0)
+    _summary(report, log)
+    return report
+
+
+def _video_rows(inp: VideoInput, out: Path, cfg: BuildConfig, report: BuildReport,
+                seen: dict[str, Path], detector, progress: bool, log) -> pd.DataFrame | None:
+    """The crops of one input video, reused from an earlier run or made now (``detector()``
+    gives the face detector); None, with the reason in ``report``, when it is skipped."""
+    try:
+        sha = _sha_or_skip(inp.path)
+        if sha in seen:
+            raise _Skip(f"same content as {seen[sha]}, used once")
+        seen[sha] = inp.path
+        folder = out / "faces" / f"{_safe(inp.path.stem)}-{sha[:12]}"
+        done = _load_done(folder, cfg)
+        if done is not None:
+            rows, warning = done
+            report.reused.append(str(inp.path))
+            log(f"done {inp.path.name}: reused {len(rows)} crops from an earlier run")
+        else:
+            rows, n_read, warning = _process_video(inp.path, sha, folder, cfg, detector(),
+                                                   progress)
+            report.frames_read += n_read
+            if warning:
+                log(f"WARNING {portable_path(inp.path)}: {warning}")
+            log(f"done {inp.path.name}: {rows['sequence'].nunique()} sequences, "
+                f"{len(rows)} crops from {n_read} frames read")
+        if warning:
+            report.warnings.append((str(inp.path), warning))
+    except (_Skip, VideoError) as e:
+        reason = e.reason if isinstance(e, VideoError) else str(e)
+        report.frames_read += getattr(e, "n_read", 0)
+        report.skipped.append((portable_path(inp.path), reason))
+        log(f"SKIP {portable_path(inp.path)}: {reason}")
+        return None
+    except Exception as e:  # one odd file must not stop the others
+        reason = f"failed while processing: {type(e).__name__}: {e}"
+        report.skipped.append((portable_path(inp.path), reason))
+        log(f"SKIP {portable_path(inp.path)}: {reason}")
+        return None
+    return rows.assign(source=str(inp.path), person=inp.person)
+
+
+def _write_manifest(report: BuildReport, inputs: list[VideoInput],
+                    per_video: list[pd.DataFrame], cfg: BuildConfig, seconds: float) -> None:
+    """The manifest (persons split), ``skipped.csv`` and ``build.json`` of a build."""
+    out = report.out
     manifest = pd.concat(per_video, ignore_index=True) if per_video else report.manifest
     if len(manifest):
         manifest = cap_per_person(manifest, cfg.max_per_person)
@@ -261,15 +276,13 @@ def build_dataset(
     write_csv(manifest, out / MANIFEST)
     write_csv(pd.DataFrame(report.skipped, columns=["file", "reason"]), out / "skipped.csv")
     report.manifest = manifest
-    report.seconds = time.time() - t0
+    report.seconds = seconds
     write_json(out / "build.json", {
         "config": asdict(cfg), "videos": [str(i.path) for i in inputs],
         "crops": len(manifest), "sequences": int(manifest["sequence"].nunique()),
         "skipped": report.skipped, "warnings": report.warnings, "reused": report.reused,
         "frames_read": report.frames_read, "seconds": round(report.seconds, 1),
     })
-    _summary(report, log)
-    return report
 
 
 def _sha_or_skip(path: Path) -> str:

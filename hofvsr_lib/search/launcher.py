@@ -301,12 +301,24 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     trial_cmd = _trial_command(prov, profile, out, data, mode, seed, device, threads,
                                python=remote_python(machines) if machines else sys.executable)
     nni_dir.mkdir(parents=True, exist_ok=True)
-    session = len(sessions)
     exp = new_experiment(machines)
     _configure(exp, name, profile, nni_dir, trial_cmd, strategy, space, assessor,
-               tuner_seed + 1000 * session, remaining, time_left,
+               tuner_seed + 1000 * len(sessions), remaining, time_left,
                gpu=device == "cuda" if machines else device != "cpu")
-    port = _port(port, name)
+    _run_session(exp, _port(port, name), prov, prov_path, records, nni_dir, tag,
+                 sp.max_trials, time_left, poll_s)
+    return prov
+
+
+def _run_session(exp, port: int, prov: dict, prov_path: Path, records: TrialRecords,
+                 nni_dir: Path, tag: tuple, max_trials: int, time_left: float,
+                 poll_s: float) -> None:
+    """One NNI experiment of a search, from start to stop: its session entry in ``prov``
+    (written as it goes), the records synced at the end, Ctrl-C and SIGTERM turned into a
+    clean stop (then re-raised as KeyboardInterrupt)."""
+    sessions = prov["sessions"]
+    session = len(sessions)
+    remaining = exp.config.max_trial_number
     history = [{"parameter": {k: int(r[k]) for k in SEARCH_SPACE}, "value": float(r["final_psnr"])}
                for r in records.succeeded()]
     info = {"session": session, "experiment_id": exp.id, "port": port,
@@ -322,8 +334,8 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
         exp.start(port)
         prov["running"] = {"pid": exp._proc.pid, "experiment_id": exp.id, "session": session}
         write_json(prov_path, prov)
-        print(f"{name}: NNI experiment {exp.id}, web UI http://localhost:{port}", flush=True)
-        status = _poll(exp, port, history, records, nni_dir, session, tag, sp.max_trials,
+        print(f"{tag[0]}: NNI experiment {exp.id}, web UI http://localhost:{port}", flush=True)
+        status = _poll(exp, port, history, records, nni_dir, session, tag, max_trials,
                        time_left, poll_s)
     except SearchInterrupted:
         status = "INTERRUPTED"
@@ -341,7 +353,6 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
         write_json(prov_path, prov)
     if status == "INTERRUPTED":
         raise KeyboardInterrupt
-    return prov
 
 
 def _check_choices(strategy: str, mode: str, space: str) -> None:
