@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from . import stats
-from .atomic import write_json
+from .atomic import replacing, write_json
 from .complexity import count_params, gflops, measure_latencies
 from .data.dataset import FaceWindows
 from .final_training import final_records, read_scores
@@ -121,13 +121,17 @@ def measure_table3(results: str | Path, profile: str) -> pd.DataFrame:
                  **_interval("ho_minus_db", gain), "ho_verdict": gain["verdict"],
                  **{f"psnr_{k}": v for k, v in p["per_person"].items()}})
     table = pd.DataFrame(rows)
-    table.to_csv(results / "table3.csv", index=False, float_format="%.10g")
-    write_json(results / "table3.json", {
+    measured = json.loads(json.dumps({
         "rows": rows, "details": details, "test": {
             "persons": sorted(ho["person"].unique()), "sequences": int(ho["sequence"].nunique()),
             "windows": int(len(ho) / ho["seed"].nunique())},
-        "confidence": stats.CONFIDENCE, "bootstrap": stats.N_BOOT,
-        "provenance": run_provenance(profile)})
+        "confidence": stats.CONFIDENCE, "bootstrap": stats.N_BOOT}, default=str))
+    stored = results / "table3.json"
+    old = json.loads(stored.read_text()) if stored.is_file() else {}
+    if {k: old.get(k) for k in measured} != measured:  # a re-render changes nothing
+        with replacing(results / "table3.csv") as tmp:
+            table.to_csv(tmp, index=False, float_format="%.10g")
+        write_json(stored, {**measured, "provenance": run_provenance(profile)})
     return table
 
 
