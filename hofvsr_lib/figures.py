@@ -111,6 +111,38 @@ SOURCE_MARKERS = {"startup": ("s", "tab:gray"), "random": ("o", "tab:orange"),
                   "model": ("*", "tab:blue"), "fallback": ("x", "tab:red")}
 
 
+def trial_table(trials: pd.DataFrame) -> pd.DataFrame:
+    """One search's ``trials.csv`` for reading: configuration label, where it came from,
+    cost, epochs run, final validation PSNR/SSIM, time and status."""
+    table = pd.DataFrame({
+        "configuration": [SRConfig.of(r).label for r in trials.itertuples()],
+        "source": trials["source"], "params (M)": trials["params"] / 1e6,
+        "GFLOPs": trials["gflops"], "epochs": trials["epochs_done"],
+        "val PSNR (dB)": trials["final_psnr"], "val SSIM": trials["final_ssim"],
+        "time (s)": trials["duration_s"], "status": trials["status"]})
+    table.index = pd.RangeIndex(1, len(table) + 1, name="trial")
+    return for_reading(table, 3)
+
+
+def search_candidates(trials: pd.DataFrame, title: str) -> plt.Figure:
+    """One search: (a) validation PSNR after every epoch, one line per candidate (the
+    simultaneous train-evaluation), (b) GFLOPs against the final PSNR of the finished ones."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4))
+    for r in trials[trials["status"].isin(["SUCCEEDED", "EARLY_STOPPED"])].itertuples():
+        curve = json.loads(r.epoch_psnr)
+        a.plot(range(1, len(curve) + 1), curve, marker="o", label=SRConfig.of(r).label)
+    a.set(xlabel="epoch", ylabel="validation PSNR (dB)", title=f"(a) {title}: candidates")
+    a.legend(fontsize=7, ncol=2)
+    ok = trials[trials["status"] == "SUCCEEDED"]
+    b.scatter(ok["gflops"], ok["final_psnr"])
+    for r in ok.itertuples():
+        b.annotate(SRConfig.of(r).label, (r.gflops, r.final_psnr), fontsize=7)
+    b.set(xlabel="GFLOPs (36x36x1x3)", ylabel="final validation PSNR (dB)",
+          title=f"(b) {title}: cost against quality (trials run to the end)")
+    fig.tight_layout()
+    return fig
+
+
 def search_traces(results: str | Path, searches: list[str]) -> plt.Figure:
     """Each search's trials in the order they ran: the last validation PSNR (faded: stopped
     early by the assessor), the marker saying where the configuration came from, the best so

@@ -70,3 +70,19 @@ def test_speed_figure_and_figure2_panels(bench, tmp_path):
     fig = figures.figure2_panels(folder)
     assert [ax.get_title() for ax in fig.axes] == [
         "input (shrunk x4)", "bicubic x4, 30.00 dB", "HO-FVSR, 31.00 dB", "original"]
+
+
+def test_trial_table_and_candidates_of_one_search():
+    import pandas as pd
+
+    trials = pd.DataFrame({
+        "res_channels": [64, 32], "n_res_blocks": [5, 1], "up_channels": [64, 32],
+        "source": ["startup", "model"], "params": [496_609, 400_000], "gflops": [2.02, 1.9],
+        "epochs_done": [4, 2], "final_psnr": [31.5, np.nan], "final_ssim": [0.88, np.nan],
+        "duration_s": [20.0, 9.0], "status": ["SUCCEEDED", "EARLY_STOPPED"],
+        "epoch_psnr": ["[31.0, 31.2, 31.4, 31.5]", "[30.9, 31.0]"]})
+    table = figures.trial_table(trials)
+    assert list(table["configuration"]) == ["(64, 5, 64)", "(32, 1, 32)"]
+    assert table.loc[2, "val PSNR (dB)"] == "—" and table.index.name == "trial"
+    fig = figures.search_candidates(trials, "tpe")
+    assert len(fig.axes[0].lines) == 2 and len(fig.axes[1].texts) == 1
