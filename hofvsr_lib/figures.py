@@ -292,6 +292,8 @@ def pipeline_table(rows: list[dict]) -> pd.DataFrame:
     threads overlap the rest), frames/s, and the share of the time spent outside the
     network."""
     pipes = [r for r in rows if r.get("model", "").startswith("pipeline")]
+    if not pipes:
+        return pd.DataFrame(index=pd.Index([], name="pipeline"))
     table = pd.DataFrame([
         {"pipeline": f"{r['model'].removeprefix('pipeline ')}"
                      + (" fp16" if r.get("half") else ""),
