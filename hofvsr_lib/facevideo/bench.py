@@ -36,6 +36,7 @@ import json
 import math
 import statistics
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -49,9 +50,9 @@ from hofvsr_lib.atomic import write_json
 from hofvsr_lib.complexity import TABLE3_MODELS, time_interleaved
 from hofvsr_lib.data.faces import iou, square_of
 from hofvsr_lib.devices import add_device_arguments, apply_device_arguments
-from hofvsr_lib.facevideo.enhance import DEFAULT_CHECKPOINT, enhance_video
+from hofvsr_lib.facevideo.enhance import DEFAULT_CHECKPOINT, enhance_video, model_or_random
 from hofvsr_lib.facevideo.pipeline import tracked_boxes
-from hofvsr_lib.models import DISPLAY_NAMES, build_model, load_checkpoint
+from hofvsr_lib.models import DISPLAY_NAMES, build_model
 from hofvsr_lib.models.common import pad_to_multiple, phase_warps
 from hofvsr_lib.profiles import SPEED_LONG, SpeedProfile, get_profile
 from hofvsr_lib.provenance import portable_path, run_provenance
@@ -254,11 +255,7 @@ def bench_pipeline(device: torch.device, frames: int, checkpoint: Path | None,
 
     src = fetch_video(video)
     info = probe(src)
-    if checkpoint is not None and checkpoint.is_file():
-        model, _ = load_checkpoint(checkpoint, map_location=device)
-        weights = portable_path(checkpoint)
-    else:
-        model, weights = build_model("hofvsr"), "random (speed does not depend on weights)"
+    model, weights = model_or_random(checkpoint, device, "speed does not depend on them")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, net, n in (("pipeline HO-FVSR", model, frames),
@@ -285,8 +282,6 @@ def detection_cadence(device: torch.device, frames: int = 60, video: str = PIPEL
     first ``frames`` frames of a real video: detector ms per frame, the boxes' mean IoU with
     the per-frame boxes, and their jitter (mean frame-to-frame move of the box centre, in %
     of its side)."""
-    import time
-
     from hofvsr_lib.data.sources import fetch_video
     from hofvsr_lib.facevideo.io import FrameDecoder
 

@@ -30,7 +30,8 @@ from hofvsr_lib.data.video import VideoError
 from hofvsr_lib.devices import add_device_arguments, apply_device_arguments, resolve_device
 from hofvsr_lib.facevideo.io import OUTPUT_EXTENSIONS, FrameDecoder, H264Writer, probe
 from hofvsr_lib.facevideo.pipeline import SCALE, BoxesFn, FaceEnhancer, StageTimes, tracked_boxes
-from hofvsr_lib.models import load_checkpoint
+from hofvsr_lib.models import build_model, load_checkpoint
+from hofvsr_lib.provenance import portable_path
 
 DEFAULT_CHECKPOINT = Path("results/checkpoints/hofvsr_64_5_64_seed0.pt")  # first seed
 # MTCNN on every 2nd frame: against every frame, the boxes' IoU is 0.986-0.990 on a still
@@ -145,6 +146,17 @@ def enhance_video(src: str | Path, dst: str | Path, model: nn.Module | None,
         writer.finish(audio_from=src if info.audio else None)
     times.wall = time.perf_counter() - start
     return EnhanceResult(times, enhancer.scaled, decoder.broken)
+
+
+def model_or_random(checkpoint: Path | None, device: str | torch.device,
+                    why_random: str) -> tuple[nn.Module, str]:
+    """The HO-FVSR of ``checkpoint`` and its path as shown in results, or, when the file is
+    missing, a randomly initialised one (seed 0) labelled ``random weights (why_random)``."""
+    if checkpoint is not None and checkpoint.is_file():
+        model, _ = load_checkpoint(checkpoint, map_location=device)
+        return model, portable_path(checkpoint)
+    torch.manual_seed(0)
+    return build_model("hofvsr"), f"random weights ({why_random})"
 
 
 def load_model(checkpoint: str | None, device: str | torch.device) -> nn.Module | None:

@@ -110,17 +110,10 @@ def measure_figure2(results_dir: str | Path, profile: str) -> Path:
     of ``results_dir`` (random weights, said so, when it has none) into
     ``<results_dir>/figure2/``."""
     from hofvsr_lib.devices import resolve_device
-    from hofvsr_lib.facevideo.enhance import DEFAULT_CHECKPOINT
-    from hofvsr_lib.models import build_model, load_checkpoint
-    from hofvsr_lib.provenance import portable_path
+    from hofvsr_lib.facevideo.enhance import DEFAULT_CHECKPOINT, model_or_random
 
     device = resolve_device()
     checkpoint = Path(results_dir) / "checkpoints" / DEFAULT_CHECKPOINT.name
-    if checkpoint.is_file():
-        model, _ = load_checkpoint(checkpoint, map_location=device)
-        weights = portable_path(checkpoint)
-    else:
-        torch.manual_seed(0)
-        model, weights = build_model("hofvsr"), "random weights (no checkpoint): not sharper"
+    model, weights = model_or_random(checkpoint, device, "no checkpoint: not sharper")
     return write_figure2(Path(results_dir) / "figure2", model, weights, device,
                          profile=profile)

@@ -129,12 +129,12 @@ class H264Writer:
         self.frames += 1
 
     def finish(self, audio_from: str | Path | None = None) -> Path:
-        """Flush the encoder, add the audio of ``audio_from`` (if it has any) and move the file
-        to its final name; returns that name."""
+        """Flush the encoder, add the first audio track of ``audio_from`` (a file that has one,
+        or None) and move the file to its final name; returns that name."""
         self._container.mux(self._stream.encode(None))
         self._container.close()
         src = self.partial
-        if audio_from is not None and probe_audio(audio_from):
+        if audio_from is not None:
             src = _with_audio(self.partial, Path(audio_from), self.frames / self.fps)
             self.partial.unlink()
             self.partial = src
@@ -166,11 +166,6 @@ def check_output(path: Path) -> None:
                          f"use one of {', '.join(OUTPUT_EXTENSIONS)}")
     if not path.parent.is_dir():
         raise ValueError(f"{path}: output folder {path.parent} does not exist")
-
-
-def probe_audio(path: str | Path) -> bool:
-    with av.open(str(path)) as container:
-        return bool(container.streams.audio)
 
 
 def _with_audio(video: Path, audio_src: Path, seconds: float) -> Path:
