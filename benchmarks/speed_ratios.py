@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
-from hofvsr_lib import figures
 from hofvsr_lib.facevideo.bench import DEFAULT_CHECKPOINT, default_devices, measure_all
 from hofvsr_lib.paper import TABLE3
 from hofvsr_lib.profiles import SPEED_LONG, SpeedProfile
+from hofvsr_lib.report import figures
 
 RATIO = 1.14  # HO-FVSR against either baseline, the target of issue 12
 PIPELINE_FPS = 25.0  # the GPU target of issue 12

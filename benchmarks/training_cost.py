@@ -26,13 +26,13 @@ from hofvsr_lib.atomic import write_json
 from hofvsr_lib.complexity import synchronize
 from hofvsr_lib.data.dataset import FaceWindows
 from hofvsr_lib.devices import resolve_device
-from hofvsr_lib.final_training import final_networks
 from hofvsr_lib.models import HOFVSR, SRNet, build_model
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
 from hofvsr_lib.provenance import run_provenance
 from hofvsr_lib.search.space import SEARCH_SPACE
-from hofvsr_lib.training import (
+from hofvsr_lib.training.final import final_networks
+from hofvsr_lib.training.loops import (
     CubeDataset,
     batch_stream,
     cache_draft_cubes,

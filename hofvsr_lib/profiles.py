@@ -92,7 +92,7 @@ class Profile:
     search: SearchProfile
     final: TrainProfile
     # "cached": flow net pretrained then frozen, SR net trained on its draft cubes (affordable
-    # on a CPU); "joint": SOF-VSR's own end-to-end training (hofvsr_lib/final_training.py)
+    # on a CPU); "joint": SOF-VSR's own end-to-end training (hofvsr_lib/training/final.py)
     final_mode: str = "cached"
     seed: int = 0
     final_seeds: int = 1  # the final networks are trained with seeds seed, seed+1, ...

@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from hofvsr_lib import figures
+from hofvsr_lib.report import figures
 
 matplotlib.use("Agg")
 

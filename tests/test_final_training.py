@@ -10,10 +10,13 @@ import pandas as pd
 import pytest
 from fixtures_data import small_dataset
 
-from hofvsr_lib import claims, table3
 from hofvsr_lib.data.manifest import read_manifest
 from hofvsr_lib.devices import resolve_device
-from hofvsr_lib.final_training import (
+from hofvsr_lib.models import load_checkpoint
+from hofvsr_lib.paper import WINNER
+from hofvsr_lib.profiles import TrainProfile, get_profile
+from hofvsr_lib.report import claims, table3
+from hofvsr_lib.training.final import (
     FinalRun,
     final_records,
     final_runs,
@@ -21,9 +24,6 @@ from hofvsr_lib.final_training import (
     train_all,
     train_run,
 )
-from hofvsr_lib.models import load_checkpoint
-from hofvsr_lib.paper import WINNER
-from hofvsr_lib.profiles import TrainProfile, get_profile
 
 # the paper profile with a budget of seconds
 JOINT = replace(get_profile("paper"), final=TrainProfile(epochs=2, iters_per_epoch=2,

@@ -22,7 +22,7 @@ from hofvsr_lib.search import launcher, tuners
 from hofvsr_lib.search.nni_state import port_free
 from hofvsr_lib.search.records import TrialRecords, read_provenance, table2
 from hofvsr_lib.search.space import SEARCH_SPACE, space_size, validate_config
-from hofvsr_lib.training import CubeDataset, evaluate, load_cube_cache, train_sr
+from hofvsr_lib.training.loops import CubeDataset, evaluate, load_cube_cache, train_sr
 
 
 def test_search_space_has_the_papers_800_points():

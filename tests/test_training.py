@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from hofvsr_lib.models import HOFVSR, SOFVSR_ACCV
-from hofvsr_lib.training import CubeDataset, augment_cube, batch_stream, evenly_spaced
+from hofvsr_lib.training.loops import CubeDataset, augment_cube, batch_stream, evenly_spaced
 
 
 class GradientFlow(nn.Module):

@@ -201,7 +201,7 @@ def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed
     from ..data.dataset import FaceWindows
     from ..data.sources import sha256_file
     from ..models import HOFVSR, save_checkpoint
-    from ..training import (
+    from ..training.loops import (
         cache_draft_cubes,
         evenly_spaced,
         load_cube_cache,

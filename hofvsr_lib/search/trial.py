@@ -28,7 +28,7 @@ from ..data.dataset import FaceWindows
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
 from ..models import HOFVSR, SRNet
 from ..profiles import TrainProfile, get_profile
-from ..training import (
+from ..training.loops import (
     CubeDataset,
     evenly_spaced,
     load_cube_cache,

@@ -20,9 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .paper import TABLE3
-from .search.records import load_trials
-from .vocabulary import (
+from ..paper import TABLE3
+from ..search.records import load_trials
+from ..vocabulary import (
     PIPELINE_STAGES,
     STRATEGIES,
     STRATEGY_COLOURS,
@@ -206,7 +206,7 @@ def save(fig: plt.Figure, results: str | Path, name: str) -> Path:
 
 
 def learning_curves(records: list[dict]) -> plt.Figure:
-    """Validation PSNR against training steps of every final network (``final_training``
+    """Validation PSNR against training steps of every final network (``training.final``
     records): the mean over seeds, the seeds' range shaded; (a) the cached protocol with the
     centre-frame ablation dashed, (b) the joint protocol beside the same networks cached."""
     by_variant: dict[str, list[dict]] = {}

@@ -14,13 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-from . import stats
-from .data.dataset import FaceWindows
-from .data.manifest import SPLITS
-from .devices import add_device_arguments, apply_device_arguments, resolve_device
-from .final_training import score_run
-from .models import DISPLAY_NAMES, load_checkpoint
-from .training import evenly_spaced
+from .. import stats
+from ..data.dataset import FaceWindows
+from ..data.manifest import SPLITS
+from ..devices import add_device_arguments, apply_device_arguments, resolve_device
+from ..models import DISPLAY_NAMES, load_checkpoint
+from .final import score_run
+from .loops import evenly_spaced
 
 
 def evaluate_checkpoint(checkpoint: str | Path, data: str | Path, split: str = "test",

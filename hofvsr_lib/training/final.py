@@ -40,14 +40,14 @@ import torch
 from torch import nn
 from torch.utils.data import Subset
 
-from .atomic import write_csv, write_json
-from .data.dataset import FaceWindows
-from .devices import add_device_arguments, apply_device_arguments, resolve_device
-from .models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
-from .paper import WINNER
-from .profiles import Profile, get_profile
-from .provenance import run_provenance
-from .training import (
+from ..atomic import write_csv, write_json
+from ..data.dataset import FaceWindows
+from ..devices import add_device_arguments, apply_device_arguments, resolve_device
+from ..models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
+from ..paper import WINNER
+from ..profiles import Profile, get_profile
+from ..provenance import run_provenance
+from .loops import (
     CubeDataset,
     cache_draft_cubes,
     evenly_spaced,

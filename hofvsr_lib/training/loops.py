@@ -36,11 +36,11 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
 from tqdm import tqdm
 
-from .atomic import replacing
-from .devices import resolve_device
-from .metrics import psnr, shave_border, ssim
-from .models.losses import ofr_loss_accv, ofr_loss_tip, sofvsr_loss
-from .profiles import TrainProfile
+from ..atomic import replacing
+from ..devices import resolve_device
+from ..metrics import psnr, shave_border, ssim
+from ..models.losses import ofr_loss_accv, ofr_loss_tip, sofvsr_loss
+from ..profiles import TrainProfile
 
 EpochCallback = Callable[[int, dict], None]
 """Called after every epoch with (epoch starting at 1, the epoch's record)."""

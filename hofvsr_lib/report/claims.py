@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import stats
-from .final_training import read_scores
-from .paper import TABLE3 as PAPER
-from .paper import WINNER
+from .. import stats
+from ..paper import TABLE3 as PAPER
+from ..paper import WINNER
+from ..training.final import read_scores
 
 HO = "hofvsr_64_5_64"
 VERDICTS = {"higher": "confirmed", "lower": "refuted", "undecided": "undecided at this budget"}

@@ -20,16 +20,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from . import stats
-from .atomic import replacing, write_json
-from .complexity import count_params, gflops, measure_latencies
-from .data.dataset import FaceWindows
-from .final_training import final_records, read_scores
-from .metrics import psnr, shave_border
-from .models import OFRNet, build_model, load_checkpoint
-from .paper import TABLE3 as PAPER
-from .provenance import run_provenance
-from .training import evenly_spaced
+from .. import stats
+from ..atomic import replacing, write_json
+from ..complexity import count_params, gflops, measure_latencies
+from ..data.dataset import FaceWindows
+from ..metrics import psnr, shave_border
+from ..models import OFRNet, build_model, load_checkpoint
+from ..paper import TABLE3 as PAPER
+from ..provenance import run_provenance
+from ..training.final import final_records, read_scores
+from ..training.loops import evenly_spaced
 
 HO = "hofvsr_64_5_64"
 
