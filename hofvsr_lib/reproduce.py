@@ -146,8 +146,9 @@ def build_book(book: Path) -> Path:
 
 
 def reproduce(profile: str, data: Path, results: Path, book: Path,
-              only: list[str] | None = None) -> Path:
-    """Run every step (or those whose executed name starts with one of ``only``)."""
+              only: list[str] | None = None, port: int | None = None) -> Path:
+    """Run every step (or those whose executed name starts with one of ``only``); ``port``:
+    the first NNI web UI port the searches try (their notebooks' default otherwise)."""
     get_profile(profile)
     results.mkdir(parents=True, exist_ok=True)
     record_path = results / "provenance.json"
@@ -161,7 +162,9 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
             continue
         start = time.perf_counter()
         run_measurements(executed, results, profile)
-        run_notebook(NOTEBOOKS / source, book / "notebooks" / executed, {**common, **extra})
+        searching = {"port": port} if port and source.startswith("02_search") else {}
+        run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
+                     {**common, **extra, **searching})
         seconds = time.perf_counter() - start
         record["steps"][executed] = {"wall_s": round(seconds, 1), "commit": record["commit"],
                                      "finished": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -183,11 +186,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "work/<profile>/book otherwise)")
     parser.add_argument("--only", nargs="+", metavar="PREFIX",
                         help="run only the notebooks whose name starts with these, e.g. 03 04")
+    parser.add_argument("--port", type=int, help="NNI web UI port the searches try first "
+                        "(default 8080; a busy port moves to the next free one)")
 
 
 def run(args: argparse.Namespace) -> int:
     dirs = default_dirs(args.profile)
     reproduce(args.profile, (args.data or dirs["data"]).resolve(),
               (args.results or dirs["results"]).resolve(), (args.book or dirs["book"]).resolve(),
-              args.only)
+              args.only, args.port)
     return 0

@@ -28,13 +28,25 @@ def face_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def search_root(tmp_path_factory, face_data) -> Path:
-    """An output root whose OFR draft-cube cache (tiny profile) is built once and shared by
-    every search test."""
+def small_data(tmp_path_factory) -> Path:
+    """Three persons (car, pyfeat, webcam), 30 frames each, real MTCNN: built once."""
+    from fixtures_data import build_small_dataset
+
+    return build_small_dataset(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="session")
+def trial_cache(face_data) -> Path:
+    """The tiny profile's draft-cube cache, built once beside the test dataset and shared by
+    every search test (as the search and the final training share it)."""
     from tiny_search import TINY
 
     from hofvsr_lib.search import launcher
 
-    root = tmp_path_factory.mktemp("search")
-    launcher.prepare_cube_cache(face_data, TINY, root)
-    return root
+    return launcher.trial_cubes(face_data, TINY)[0]
+
+
+@pytest.fixture(scope="session")
+def search_root(tmp_path_factory, trial_cache) -> Path:
+    """An output root for the search tests, whose cube cache is ready."""
+    return tmp_path_factory.mktemp("search")

@@ -1,12 +1,9 @@
 """Real test inputs for the dataset tests: fetched clips, bad files made from them, and one
-small dataset built once per test session (plain cached functions, no conftest needed)."""
+small dataset (built once per session by the ``small_data`` fixture of conftest)."""
 
 from __future__ import annotations
 
-import atexit
 import shutil
-import tempfile
-from functools import cache
 from pathlib import Path
 
 import cv2
@@ -72,12 +69,10 @@ def write_truncated(src: Path, dst: Path, keep: float = 0.4) -> Path:
 SMALL_CONFIG = BuildConfig(max_frames=30)
 
 
-@cache
-def small_dataset() -> Path:
-    """A dataset of three persons (one folder each) built once per session:
-    carphone (person ``car``), single_face (``pyfeat``), cap13 (``webcam``), 30 frames each."""
-    root = Path(tempfile.mkdtemp(prefix="hofvsr-data-test-"))
-    atexit.register(shutil.rmtree, root, True)
+def build_small_dataset(root: Path) -> Path:
+    """A dataset of three persons (one folder each) under ``root``: carphone (person ``car``),
+    single_face (``pyfeat``), cap13 (``webcam``), 30 frames each; the ``small_data`` session
+    fixture builds it once."""
     videos = root / "videos"
     for person, name in (("car", "carphone"), ("pyfeat", "single_face"), ("webcam", "cap13")):
         (videos / person).mkdir(parents=True)

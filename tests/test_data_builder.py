@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_data import SMALL_CONFIG, small_dataset, video, write_bad_inputs, write_truncated
+from fixtures_data import SMALL_CONFIG, video, write_bad_inputs, write_truncated
 
 from hofvsr_lib.cli import main as hofvsr
 from hofvsr_lib.data.builder import BuildConfig, VideoInput, build_dataset
@@ -113,8 +113,8 @@ def test_rerun_reuses_done_videos_and_an_interrupted_one_is_redone(tmp_path):
     assert not fourth.reused
 
 
-def test_split_by_person_never_leaks():
-    m = read_manifest(small_dataset())
+def test_split_by_person_never_leaks(small_data):
+    m = read_manifest(small_data)
     assert set(m["person"]) == {"car", "pyfeat", "webcam"}
     sides = m.groupby("person")["split"].nunique()
     assert (sides == 1).all()

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from fixtures_data import small_dataset
 
 from hofvsr_lib.data.dataset import FaceWindows
 from hofvsr_lib.data.manifest import read_manifest
@@ -11,8 +10,8 @@ from hofvsr_lib.imaging import downscale, rgb_to_y
 
 
 @pytest.fixture(scope="module")
-def root():
-    return small_dataset()
+def root(small_data):
+    return small_data
 
 
 def _dihedral_all(x):

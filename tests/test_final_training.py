@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from fixtures_data import small_dataset
 
 from hofvsr_lib.data.manifest import read_manifest
 from hofvsr_lib.devices import resolve_device
@@ -33,17 +32,17 @@ JOINT = replace(get_profile("paper"), final=TrainProfile(epochs=2, iters_per_epo
 
 @pytest.mark.parametrize("key,name,config", [("hofvsr_64_5_64", "hofvsr", WINNER),
                                              ("accv", "accv", {}), ("edsr", "edsr", {})])
-def test_joint_final_training_writes_record_and_checkpoint_and_resumes(tmp_path, key, name,
-                                                                       config):
+def test_joint_final_training_writes_record_and_checkpoint_and_resumes(small_data, tmp_path, key,
+                                                                       name, config):
     assert JOINT.final_mode == "joint"
     run = FinalRun(key, name, config, "joint", 0)
-    record = train_run(run, small_dataset(), JOINT, tmp_path)
+    record = train_run(run, small_data, JOINT, tmp_path)
     assert record["protocol"] == "joint" and record["epochs"] == 2
     assert record["provenance"]["device"] == str(resolve_device(None))
     assert [h["epoch"] for h in record["history"]] == [1, 2]
     # 4 steps from scratch, no bicubic skip: far below bicubic, but measured
     assert 0 < record["psnr"] < 60 and -1 < record["ssim"] <= 1
-    test = read_manifest(small_dataset()).query("split == 'test'")
+    test = read_manifest(small_data).query("split == 'test'")
     windows = sum(max(0, len(g) - 2) for _, g in test.groupby("sequence"))
     scores = read_scores(tmp_path, run.variant)
     assert record["test_windows"] == len(scores) == windows  # every test window, scored
@@ -55,13 +54,13 @@ def test_joint_final_training_writes_record_and_checkpoint_and_resumes(tmp_path,
     assert not model.config.get("bicubic_residual")  # the paper trains without the skip
 
     written = checkpoint.stat().st_mtime_ns
-    again = train_run(run, small_dataset(), JOINT, tmp_path)
+    again = train_run(run, small_data, JOINT, tmp_path)
     assert again == json.loads((tmp_path / "final" / f"{run.run_id}.json").read_text())
     assert again["psnr"] == record["psnr"] and again["history"] == record["history"]
     assert checkpoint.stat().st_mtime_ns == written
 
 
-def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(tmp_path):
+def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(small_data, tmp_path):
     profile = get_profile("smoke")
     runs = final_runs(profile)
     variants = {r.variant for r in runs}
@@ -69,7 +68,7 @@ def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(tmp_pa
     assert {r.seed for r in runs if r.variant == "tip"} == {0, 1}
     assert {r.seed for r in runs if r.variant == "tip_joint"} == {0}
 
-    records = train_all(small_dataset(), profile, tmp_path)
+    records = train_all(small_data, profile, tmp_path)
     assert len(records) == len(runs) == len(final_records(tmp_path))
     for rec in records:  # a validation point per epoch: the learning curve
         assert [h["epoch"] for h in rec["history"]] == list(range(1, rec["epochs"] + 1))
@@ -91,11 +90,11 @@ def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(tmp_pa
     joint = claims_table[claims_table.index.str.contains("jointly")]
     assert len(joint) == 2 and joint["verdict"].str.contains("1 seed").all()
     assert (tmp_path / "figures" / "figure7.png").exists() or table3.render_figure7(
-        tmp_path, small_dataset()).exists()
+        tmp_path, small_data).exists()
 
     stamp = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "checkpoints").glob("*.pt")}
     speed = (tmp_path / "table3_speed.json").read_text()
-    train_all(small_dataset(), profile, tmp_path)  # a second run: nothing retrained
+    train_all(small_data, profile, tmp_path)  # a second run: nothing retrained
     table3.measure_table3(tmp_path, "smoke")  # a re-render: speed not re-measured
     assert stamp == {p.name: p.stat().st_mtime_ns
                      for p in (tmp_path / "checkpoints").glob("*.pt")}

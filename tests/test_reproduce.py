@@ -5,14 +5,19 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
+from tiny_search import os_chosen_port
 
 from hofvsr_lib.reproduce import STEPS
 
 
-# takes several minutes on 2 cores: NNI start-up and papermill kernels dominate
+# takes several minutes on 2 cores: NNI start-up and papermill kernels dominate; `make test`
+# runs it as a step of its own after the rest of the suite
+@pytest.mark.reproduction
 def test_smoke_reproduction_builds_the_book(tmp_path):
     dirs = {k: tmp_path / k for k in ("data", "results", "book")}
     cmd = [sys.executable, "-m", "hofvsr_lib.cli", "reproduce", "--profile", "smoke",
+           "--port", str(os_chosen_port()),
            *[arg for k, v in dirs.items() for arg in (f"--{k}", str(v))]]
     subprocess.run(cmd, check=True)
 

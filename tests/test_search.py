@@ -54,7 +54,6 @@ def test_real_nni_search(strategy, search_root, face_data):
 def test_resume_after_sigkill_loses_no_finished_trial(search_root, face_data):
     out = search_root / "resume"
     out.mkdir()
-    (out / "ofr_cache").symlink_to(search_root / "ofr_cache")
     three = three_trials()
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
@@ -92,8 +91,8 @@ def test_crashing_trials_are_recorded_as_failed(search_root, tmp_path):
     assert prov["sessions"][-1]["status"] == "DONE"
 
 
-def test_trial_runs_outside_nni(search_root):
-    cache = search_root / "ofr_cache" / "tiny-seed0" / "cubes.pt"
+def test_trial_runs_outside_nni(trial_cache):
+    cache = trial_cache
     result = subprocess.run(
         [sys.executable, "-m", "hofvsr_lib.search.trial", "--cache", str(cache),
          "--train", json.dumps(vars(TINY_TRIAL)), "--res-channels", "32", "--n-res-blocks", "1",
@@ -103,8 +102,8 @@ def test_trial_runs_outside_nni(search_root):
     assert final["epochs_done"] == 2 and final["params"] > 432_576
 
 
-def test_sr_training_on_cached_cubes_reduces_loss(search_root):
-    splits, meta = load_cube_cache(search_root / "ofr_cache" / "tiny-seed0" / "cubes.pt")
+def test_sr_training_on_cached_cubes_reduces_loss(trial_cache):
+    splits, meta = load_cube_cache(trial_cache)
     assert splits["train"]["cubes"].shape[1:] == (33, 36, 36)
     assert meta["windows"]["val"] == 2
     train = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"], lr_patch=16, augment=True)
@@ -135,7 +134,6 @@ def test_interrupted_search_resumes_losing_nothing(sig, search_root, face_data):
     every finished trial; the same command again completes the budget exactly."""
     out = search_root / f"interrupt-{sig.name}"
     out.mkdir()
-    (out / "ofr_cache").symlink_to(search_root / "ofr_cache")
     port = PORT + 20 + int(sig)
     proc = _run_in_subprocess("t.three_trials()", out, face_data, port)
     csv_path = out / "random" / "trials.csv"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import replace
 
 import psutil
@@ -18,7 +19,18 @@ TINY = Profile(
                                                    lr_patch=16)),
     final=TINY_TRIAL,
 )
-PORT = 18630  # NNI web UI ports of the search tests: PORT + small offsets
+
+
+def os_chosen_port() -> int:
+    """A port the OS reports free right now."""
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+# the NNI web UI ports of the search tests, PORT + small offsets: chosen by the OS at import,
+# so no fixed port (a taken one moves to the next free one anyway)
+PORT = os_chosen_port()
 
 
 def three_trials() -> Profile:

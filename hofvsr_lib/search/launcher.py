@@ -9,8 +9,9 @@ profile's, so a configuration trains the same way whichever tuner proposed it. A
 profile asks for one.
 
 In the default ``cached`` mode the OFR net is trained once on the training split with its own
-flow loss, frozen, and its draft cubes cached (shared by all searches of an output directory);
-each trial then trains only the SR net on the cache. ``joint`` mode trains the whole network in
+flow loss, frozen, and its draft cubes cached beside the dataset (``training.cached``: shared
+by every search of that dataset and by the final training); each trial then trains only the SR
+net on the cache. ``joint`` mode trains the whole network in
 every trial, as SOF-VSR does.
 
 Records: ``<out>/<search>/trials.csv`` gets one row per finished trial, read from NNI's own
@@ -40,12 +41,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from filelock import FileLock
-
 from ..atomic import write_json
 from ..devices import add_device_arguments, apply_device_arguments
 from ..profiles import Profile, get_profile
 from ..provenance import machine_info, software_versions
+from ..training.cached import cube_cache
 from ..vocabulary import STRATEGIES
 from .nni_state import FINISHED, alive, free_port, read_nni_trials, stop_process_group
 from .records import TrialRecords, read_provenance
@@ -193,62 +193,14 @@ def _raise_interrupt(signum, _frame):
 # --------------------------------------------------------------------------- cached mode
 
 
-def prepare_cube_cache(data: str | Path, profile: Profile, out: str | Path, seed: int = 0,
-                       device: str | None = None) -> tuple[Path, dict]:
-    """Train the OFR net once (``profile.search.ofr_pretrain``), freeze it and cache the draft
-    cubes of the train split and of the validation windows the trials use. Reused when the dataset
-    manifest, the profile and the seed are unchanged. Returns (cache path, its metadata)."""
-    from ..data.dataset import FaceWindows
-    from ..data.sources import sha256_file
-    from ..models import HOFVSR, save_checkpoint
-    from ..training.loops import (
-        cache_draft_cubes,
-        evenly_spaced,
-        load_cube_cache,
-        pretrain_ofr,
-        save_cube_cache,
-        seed_everything,
-    )
-
-    data = Path(data)
-    manifest = data / "manifest.csv"
-    if not manifest.is_file():
-        raise FileNotFoundError(f"{manifest} not found: build the dataset first "
-                                f"(hofvsr dataset build --out {data})")
-    key = {"manifest_sha256": sha256_file(manifest),
-           "ofr_pretrain": vars(profile.search.ofr_pretrain),
-           "eval_windows": profile.search.trial.eval_windows, "seed": seed}
-    cache_dir = Path(out) / "ofr_cache" / f"{profile.name}-seed{seed}"
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / "cubes.pt"
-    with FileLock(str(cache_dir / ".lock")):
-        if path.exists():
-            _, meta = load_cube_cache(path)
-            if meta.get("key") == key:
-                return path, meta
-        seed_everything(seed)
-        model = HOFVSR()
-        start = time.perf_counter()
-        train_windows = FaceWindows(data, "train", augment=True,
-                                    lr_patch=profile.search.ofr_pretrain.lr_patch, all_hr=True)
-        history = pretrain_ofr(model, train_windows, profile.search.ofr_pretrain, device, seed)
-        pretrain_s = time.perf_counter() - start
-        save_checkpoint(cache_dir / "ofr.pt", model, stage="ofr_pretrain", history=history,
-                        **key)
-        start = time.perf_counter()
-        splits = {
-            "train": cache_draft_cubes(model, FaceWindows(data, "train", augment=False,
-                                                          lr_patch=None), device=device,
-                                       desc="cache train cubes"),
-            "val": cache_draft_cubes(model, evenly_spaced(
-                FaceWindows(data, "val", augment=False, lr_patch=None),
-                profile.search.trial.eval_windows), device=device, desc="cache val cubes"),
-        }
-        meta = {"key": key, "ofr_history": history, "ofr_pretrain_s": pretrain_s,
-                "cache_s": time.perf_counter() - start, "data": str(data),
-                "windows": {k: len(v["cubes"]) for k, v in splits.items()}}
-        save_cube_cache(path, splits, meta)
-    return path, meta
+def trial_cubes(data: str | Path, profile: Profile, seed: int = 0,
+                device: str | None = None) -> tuple[Path, dict]:
+    """The cached trials' input (:mod:`..training.cached`, shared with the final training):
+    the frozen TIP flow net's draft cubes of the train split and of the validation windows
+    the trials score. Returns (cache file, its metadata)."""
+    sp = profile.search
+    return cube_cache("tip", data, sp.ofr_pretrain, seed,
+                      {"train": None, "val": sp.trial.eval_windows}, device=device)
 
 
 # --------------------------------------------------------------------------- the search
@@ -298,7 +250,7 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
                  "machine": machine_info(), "data": shown_data,
                  "trial_hosts": [m["host"] for m in machines] if machines else ["localhost"],
                  "sessions": sessions, "running": None})
-    trial_cmd = _trial_command(prov, profile, out, data, mode, seed, device, threads,
+    trial_cmd = _trial_command(prov, profile, data, mode, seed, device, threads,
                                python=remote_python(machines) if machines else sys.executable)
     nni_dir.mkdir(parents=True, exist_ok=True)
     exp = new_experiment(machines)
@@ -404,7 +356,7 @@ def _assessor(sp, enabled: bool) -> dict | None:
                            "last_step": sp.trial.epochs}}
 
 
-def _trial_command(prov: dict, profile: Profile, out, data, mode: str, seed: int,
+def _trial_command(prov: dict, profile: Profile, data, mode: str, seed: int,
                    device: str | None, threads: int | None, python: str) -> str:
     """The trial's command line (cached mode: after building or finding the cube cache)."""
     import shlex
@@ -414,10 +366,9 @@ def _trial_command(prov: dict, profile: Profile, out, data, mode: str, seed: int
     if data is None:
         raise ValueError(f"{mode} mode needs --data")
     if mode == "cached":
-        cache, meta = prepare_cube_cache(data, profile, out, seed, device)
-        prov["ofr_cache"] = {"path": str(cache.relative_to(Path(out))),
-                             **{k: v for k, v in meta.items() if k not in ("ofr_history",
-                                                                             "data")}}
+        cache, meta = trial_cubes(data, profile, seed, device)
+        prov["ofr_cache"] = {"file": cache.name,
+                             **{k: v for k, v in meta.items() if k != "ofr_history"}}
         cmd += ["--cache", str(cache)]
     else:
         cmd += ["--data", str(data)]

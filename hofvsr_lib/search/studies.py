@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..atomic import write_csv
 from ..profiles import Profile, get_profile
-from .launcher import prepare_cube_cache, run_search
+from .launcher import run_search, trial_cubes
 from .records import KEY, table2
 
 # spans the space: smallest, the paper's winner, largest, and five spread over c, n and u
@@ -65,7 +65,7 @@ def protocol_agreement(profile: str | Profile, out: str | Path, data: str | Path
 
     from .trial import run_trial
 
-    cache, _ = prepare_cube_cache(data, profile, out, profile.seed, device)
+    cache, _ = trial_cubes(data, profile, profile.seed, device)
     for mode, (c, n, u) in tqdm(todo, desc="cached vs joint trials"):
         result = run_trial({"res_channels": c, "n_res_blocks": n, "up_channels": u}, mode,
                            sp.trial, profile.seed, cache=cache, data=data, device=device,

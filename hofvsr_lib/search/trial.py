@@ -5,7 +5,7 @@ Modelled on NNI's mnist example: a plain training script with four ``nni`` calls
 ``get_trial_id``). Under NNI the configuration comes from the tuner; outside NNI give it on the
 command line, e.g. for debugging::
 
-    python -m hofvsr_lib.search.trial --cache results/search/ofr_cache/cpu-seed0/cubes.pt \
+    python -m hofvsr_lib.search.trial --cache data/faces/cached/cubes-tip-seed0-<key>.pt \
         --profile smoke --res-channels 64 --n-res-blocks 5 --up-channels 64
 
 Modes: ``cached`` (default) trains only the SR net on the frozen OFR net's cached draft cubes;

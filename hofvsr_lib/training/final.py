@@ -5,12 +5,13 @@ ACCV-2018, and the single-image FSRCNN and small EDSR.
 
 Two protocols, chosen by the profile (``Profile.final_mode``):
 
-* ``cached`` (smoke, cpu): two stages, identical for every video network. Stage 1 trains its
-  optical-flow net alone with its own flow loss (``profile.search.ofr_pretrain``; the TIP OFR
-  net is shared by HO-FVSR and TIP-2020, the ACCV one is its own). Stage 2 freezes it, caches
-  the draft cubes of the train and validation splits and trains the SR net on them
-  (``profile.final``). Single-image networks get stage 2's budget on the centre frames. This
-  is what makes a CPU run affordable: the OFR net is ~92% of HO-FVSR's operations.
+* ``cached`` (smoke, cpu): the protocol of :mod:`.cached`, identical for every video network
+  and shared with the search (same flow net, same cache). Stage 1 trains its optical-flow net
+  alone with its own flow loss (``profile.search.ofr_pretrain``; the TIP OFR net is shared by
+  HO-FVSR and TIP-2020, the ACCV one is its own). Stage 2 freezes it, caches the draft cubes
+  of the train and validation splits and trains the SR net on them (``profile.final``).
+  Single-image networks get stage 2's budget on the centre frames. This is what makes a CPU
+  run affordable: the OFR net is ~92% of HO-FVSR's operations.
 * ``joint`` (paper): SOF-VSR's own training, everything at once with the full loss.
 
 A profile can add runs (:func:`final_runs`): more seeds (``final_seeds``; the stage-1 flow
@@ -43,15 +44,15 @@ from torch.utils.data import Subset
 from ..atomic import write_csv, write_json
 from ..data.dataset import FaceWindows
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
-from ..models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
+from ..models import DISPLAY_NAMES, build_model, save_checkpoint
 from ..paper import WINNER
 from ..profiles import Profile, get_profile
 from ..provenance import run_provenance
+from .cached import cube_cache, pretrained_flow_net
 from .loops import (
     CubeDataset,
-    cache_draft_cubes,
     evenly_spaced,
-    pretrain_ofr,
+    load_cube_cache,
     score_windows,
     seed_everything,
     train_joint,
@@ -137,65 +138,28 @@ def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
                    if k not in PAPER_NETWORKS]
 
 
-class _CubeMemo:
-    """Stage 1 of the cached protocol, once per process: the pretrained OFR net of a family
-    (``results/final/ofr_<family>.pt``, trained once) and its draft cubes per split."""
-
-    def __init__(self) -> None:
-        self.cubes: dict[tuple, dict[str, torch.Tensor]] = {}
-
-    def ofr(self, family: str, data: Path, profile: Profile, out: Path, device: torch.device
-            ) -> tuple[nn.Module, dict]:
-        path = out / "final" / f"ofr_{family}.pt"
-        if path.exists():
-            model, meta = load_checkpoint(path)
-            return model, meta["provenance"]
-        seed_everything(profile.seed)
-        model = build_model(family)
-        start = time.perf_counter()
-        budget = profile.search.ofr_pretrain
-        windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
-                              all_hr=True)
-        history = pretrain_ofr(model, windows, budget, device, profile.seed)
-        seconds = time.perf_counter() - start
-        save_checkpoint(path, model, stage="ofr_pretrain", history=history, seconds=seconds,
-                        profile=profile.name, seed=profile.seed)
-        return model.eval(), {"history": history, "seconds": seconds}
-
-    def split(self, model: nn.Module, family: str, data: Path, split: str, windows: int | None,
-              centre_only: bool, device: torch.device) -> dict[str, torch.Tensor]:
-        key = (family, str(data), split, windows, centre_only)
-        if key not in self.cubes:
-            dataset = evenly_spaced(FaceWindows(data, split, centre_only=centre_only),
-                                    windows)
-            self.cubes[key] = cache_draft_cubes(model, dataset, device=device,
-                                                desc=f"{split} cubes for {family}")
-        return self.cubes[key]
-
-
-_MEMO = _CubeMemo()
-
-
-def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile, out: Path,
+def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
                   device: torch.device) -> dict:
-    """Stage 1 (shared) + stage 2 on the frozen net's draft cubes, validated every epoch."""
+    """Stage 1 (the family's flow net, shared through the dataset's cache) + stage 2 on its
+    draft cubes, validated every epoch."""
     family = "accv" if run.name == "accv" else "tip"
-    ofr, ofr_meta = _MEMO.ofr(family, data, profile, out, device)
+    budget = profile.search.ofr_pretrain
+    ofr, _ = pretrained_flow_net(family, data, budget, profile.seed, device)
     model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
-    start = time.perf_counter()
-    train = _MEMO.split(ofr, family, data, "train", None, run.centre_only, device)
-    val = _MEMO.split(ofr, family, data, "val", profile.final.eval_windows, run.centre_only,
-                      device)
-    cache_seconds = time.perf_counter() - start
-    train_set = CubeDataset(train["cubes"], train["hr"], lr_patch=profile.final.lr_patch,
-                            augment=True)
+    path, meta = cube_cache(family, data, budget, profile.seed,
+                            {"train": None, "val": profile.final.eval_windows},
+                            run.centre_only, device)
+    splits, _ = load_cube_cache(path)
+    train_set = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"],
+                            lr_patch=profile.final.lr_patch, augment=True)
+    val_set = CubeDataset(splits["val"]["cubes"], splits["val"]["hr"])
     seed_everything(run.seed)
-    history = train_sr(model.sr, train_set, profile.final, CubeDataset(val["cubes"], val["hr"]),
-                       device=device, seed=run.seed, callback=_report)
+    history = train_sr(model.sr, train_set, profile.final, val_set, device=device,
+                       seed=run.seed, callback=_report)
     model.ofr.requires_grad_(True)
-    return {"ofr_history": ofr_meta["history"], "ofr_seconds": ofr_meta["seconds"],
-            "cube_cache_seconds": cache_seconds, "history": history}
+    return {"ofr_history": meta["ofr_history"], "ofr_seconds": meta["ofr_pretrain_s"],
+            "cube_cache_seconds": meta["cache_s"], "history": history}
 
 
 def _report(epoch: int, record: dict) -> None:
@@ -248,7 +212,7 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
           f"epochs x {budget.iters_per_epoch} steps", flush=True)
     start = time.perf_counter()
     if run.protocol == "cached" and hasattr(model, "ofr"):
-        stages = _train_cached(run, model, data, profile, out, device)
+        stages = _train_cached(run, model, data, profile, device)
     else:
         windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
                               all_hr=True, centre_only=run.centre_only)

@@ -1,0 +1,109 @@
+"""The cached protocol, used by the search's trials and by the final training on a CPU.
+
+Stage 1 trains a family's optical-flow net alone with its own flow loss (``tip``: the TIP-2020
+net that HO-FVSR shares; ``accv``: ACCV-2018's), once. Stage 2 freezes it and caches its
+draft cubes, on which only the SR net is trained (``loops.train_sr``).
+
+One cache per dataset, beside its manifest: ``<data>/cached/``. A flow net is keyed by the
+manifest's sha256, the pre-training budget, the seed and the family; a cube file by its flow
+net's key, the splits and their window counts. Anything that changes a key trains or caches
+anew under another name, so the search and the final training share what they can and never
+read a stale file. Writers hold a file lock, so concurrent runs wait instead of racing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import torch
+from filelock import FileLock
+from torch import nn
+
+from ..data.dataset import FaceWindows
+from ..data.sources import sha256_file
+from ..models import build_model, load_checkpoint, save_checkpoint
+from ..profiles import TrainProfile
+from .loops import (
+    cache_draft_cubes,
+    evenly_spaced,
+    load_cube_cache,
+    pretrain_ofr,
+    save_cube_cache,
+    seed_everything,
+)
+
+FAMILIES = ("tip", "accv")  # the flow nets: TIP-2020's (HO-FVSR, TIP) and ACCV-2018's
+CACHE_DIR = "cached"  # under the dataset directory
+
+
+def flow_net_key(family: str, data: str | Path, budget: TrainProfile, seed: int) -> dict:
+    """What determines a pretrained flow net: dataset, budget, seed and family."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown flow-net family {family!r}; choose one of {FAMILIES}")
+    manifest = Path(data) / "manifest.csv"
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{manifest} not found: build the dataset first "
+                                f"(hofvsr dataset build --out {data})")
+    return {"family": family, "manifest_sha256": sha256_file(manifest),
+            "ofr_pretrain": vars(budget), "seed": seed}
+
+
+def _stem(kind: str, key: dict) -> str:
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{kind}-{key['family']}-seed{key['seed']}-{digest}"
+
+
+def _folder(data: str | Path) -> Path:
+    folder = Path(data) / CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pretrained_flow_net(family: str, data: str | Path, budget: TrainProfile, seed: int,
+                        device: str | torch.device | None = None) -> tuple[nn.Module, dict]:
+    """Stage 1: the family's network with its flow net trained alone (once per key), in eval
+    mode; returns (model, metadata with the key, the per-epoch history and the seconds)."""
+    key = flow_net_key(family, data, budget, seed)
+    path = _folder(data) / f"{_stem('ofr', key)}.pt"
+    with FileLock(str(path.with_suffix(".lock"))):
+        if path.is_file():
+            model, meta = load_checkpoint(path)
+            return model.eval(), meta["provenance"]
+        seed_everything(seed)
+        model = build_model(family)
+        start = time.perf_counter()
+        windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
+                              all_hr=True)
+        history = pretrain_ofr(model, windows, budget, device, seed)
+        meta = {"key": key, "history": history, "seconds": time.perf_counter() - start}
+        save_checkpoint(path, model, stage="ofr_pretrain", **meta)
+    return model.eval(), meta
+
+
+def cube_cache(family: str, data: str | Path, budget: TrainProfile, seed: int,
+               windows: dict[str, int | None], centre_only: bool = False,
+               device: str | torch.device | None = None) -> tuple[Path, dict]:
+    """Stage 2's input: the frozen flow net's draft cubes of each split in ``windows``
+    (split -> evenly spaced window count, ``None`` for all), cached once per key.
+
+    Returns (cache file for ``loops.load_cube_cache``, its metadata: the flow net's key,
+    history and seconds, the caching seconds and the window counts)."""
+    key = {**flow_net_key(family, data, budget, seed), "windows": windows,
+           "centre_only": centre_only}
+    path = _folder(data) / f"{_stem('cubes', key)}.pt"
+    with FileLock(str(path.with_suffix(".lock"))):
+        if path.is_file():
+            return path, load_cube_cache(path)[1]
+        model, flow = pretrained_flow_net(family, data, budget, seed, device)
+        start = time.perf_counter()
+        splits = {split: cache_draft_cubes(
+            model, evenly_spaced(FaceWindows(data, split, centre_only=centre_only), count),
+            device=device, desc=f"{split} cubes ({family})") for split, count in windows.items()}
+        meta = {"key": key, "ofr_history": flow["history"], "ofr_pretrain_s": flow["seconds"],
+                "cache_s": time.perf_counter() - start,
+                "windows": {split: len(v["cubes"]) for split, v in splits.items()}}
+        save_cube_cache(path, splits, meta)
+    return path, meta
