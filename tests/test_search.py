@@ -74,8 +74,10 @@ def test_resume_after_sigkill_loses_no_finished_trial(search_root, face_data):
 
     prov = launcher.run_search("tpe", three, out, face_data, port=PORT + 5)
     records = TrialRecords(csv_path)
-    assert set(first) <= set(records.rows)  # nothing finished is lost
+    assert {k: records.rows[k] for k in first} == first  # nothing finished lost or rewritten
     assert records.completed() == 3  # and nothing recorded twice or beyond the budget
+    assert all(r["status"] == "SUCCEEDED" or r["status"].endswith("_CANCELED")  # the stop
+               for r in records.rows.values())
     assert [r["status"] for r in records.rows.values()].count("SUCCEEDED") == 3
     assert prov["sessions"][0]["status"] == "KILLED" and prov["sessions"][-1]["status"] == "DONE"
     assert not psutil.pid_exists(stale["pid"]) or psutil.Process(stale["pid"]).status() == "zombie"
@@ -150,7 +152,7 @@ def test_interrupted_search_resumes_losing_nothing(sig, search_root, face_data):
 
     launcher.run_search("random", three_trials(), out, face_data, port=port)
     records = TrialRecords(csv_path)
-    assert set(first) <= set(records.rows)
+    assert {k: records.rows[k] for k in first} == first  # nothing finished lost or rewritten
     assert records.completed() == 3
     assert [r["status"] for r in records.rows.values()].count("SUCCEEDED") == 3
     assert all(r["status"] in ("SUCCEEDED", "USER_CANCELED", "SYS_CANCELED", "FAILED")
@@ -264,6 +266,40 @@ def test_tuners_count_a_stopped_trial_as_the_worst_result(tmp_path):
     assert [r.loss for r in next(iter(tpe._history.values()))] == [-31.5, -31.5, -31.9]
     costs = sorted(v.cost for v in smac.smac.runhistory._data.values())
     assert costs == [-31.9, -31.5, -31.5]
+
+
+def test_smac_tuner_driven_directly(tmp_path):
+    """SMAC3 behind NNI's Tuner interface, without NNI: every proposal is a point of the paper's
+    space with its source logged, a told result reaches SMAC's run history as a cost, and the
+    results of an earlier session imported into a fresh tuner are known to it."""
+    from hofvsr_lib.search.smac_tuner import SMACTuner
+
+    log = tmp_path / "proposals.jsonl"
+    smac = SMACTuner(seed=3, n_trials=10, n_initial=2, proposal_log=str(log),
+                     output_directory=str(tmp_path / "smac3"))
+    smac.update_search_space(SEARCH_SPACE)
+    told = []
+    for pid in range(5):
+        params = smac.generate_parameters(pid)
+        assert validate_config(params) == params  # inside the 800 points, plain ints
+        value = 30.0 + params["n_res_blocks"] / 10
+        smac.receive_trial_result(pid, params, {"default": value, "ssim": 0.9})
+        smac.trial_end(pid, True)
+        told.append((params, value))
+    sources = tuners.read_proposals(log)
+    assert sorted(sources) == list(range(5))
+    assert [sources[0], sources[1]] == ["startup", "startup"]  # the initial design first
+    assert set(sources.values()) <= {"startup", "model", "random"}
+    costs = sorted(v.cost for v in smac.smac.runhistory._data.values())
+    assert costs == sorted(-value for _, value in told)
+
+    resumed = SMACTuner(seed=3, n_trials=10, output_directory=str(tmp_path / "smac3-resumed"))
+    resumed.update_search_space(SEARCH_SPACE)
+    resumed.import_data([{"parameter": p, "value": {"default": v}} for p, v in told])
+    known = {tuple(sorted(dict(c).items())) for c in resumed.smac.runhistory.get_configs()}
+    assert known == {tuple(sorted(p.items())) for p, _ in told}
+    assert sorted(v.cost for v in resumed.smac.runhistory._data.values()) == costs
+    assert validate_config(resumed.generate_parameters(5))
 
 
 def _hand_made_experiment(nni_dir: Path, exp_id: str) -> None:
