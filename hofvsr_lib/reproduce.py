@@ -14,6 +14,7 @@ overwrites the committed results.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
@@ -30,7 +31,9 @@ from .vocabulary import STRATEGIES, STRATEGY_LABELS
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "_static")
-COMMITTED = ("cpu", "evidence")  # profiles whose results live in results/ and book/
+RUN_TIMES = ("start_time", "end_time", "duration")  # papermill's, removed from executed copies
+# profiles whose results live in results/ and book/, each extending the one before it
+COMMITTED = ("cpu", "evidence")
 
 # (source notebook, executed name, extra parameters), in order
 STEPS: list[tuple[str, str, dict]] = [
@@ -126,6 +129,12 @@ def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
     for key in ("input_path", "output_path"):
         if key in meta:
             meta[key] = _shown(Path(meta[key]))
+    for key in RUN_TIMES:  # when it ran is the run record's business, not the page's
+        meta.pop(key, None)
+        for cell in nb.cells:
+            cell.metadata.get("papermill", {}).pop(key, None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
     nbformat.write(nb, executed)
 
 
@@ -145,33 +154,61 @@ def build_book(book: Path) -> Path:
     return book / "_build" / "html" / "index.html"
 
 
+def results_digest(results: Path) -> str:
+    """A digest of every file under ``results`` except the run record and NNI's working folders:
+    what tells a step that computed something from one that only re-rendered."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in results.rglob("*") if p.is_file()):
+        relative = path.relative_to(results)
+        if relative.name == "provenance.json" and relative.parent == Path(".") or \
+                "nni" in relative.parts:
+            continue
+        digest.update(str(relative).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def reproduce(profile: str, data: Path, results: Path, book: Path,
               only: list[str] | None = None, port: int | None = None) -> Path:
     """Run every step (or those whose executed name starts with one of ``only``); ``port``:
-    the first NNI web UI port the searches try (their notebooks' default otherwise)."""
+    the first NNI web UI port the searches try (their notebooks' default otherwise).
+
+    ``results/provenance.json`` records the run that computed the results: a step's entry is
+    rewritten only when the step changed a file under ``results``, so a re-render leaves it
+    (and every committed file) as it was."""
     get_profile(profile)
     results.mkdir(parents=True, exist_ok=True)
     record_path = results / "provenance.json"
-    record = run_provenance(profile)
     previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
-    # steps not re-run keep their record (a re-render must not erase the compute run's)
-    record["steps"] = previous.get("steps", {}) if previous.get("profile") == profile else {}
+    computed = previous.get("profile")
+    if {profile, computed} <= set(COMMITTED) and \
+            COMMITTED.index(computed) > COMMITTED.index(profile):
+        print(f"{_shown(results)} holds the {computed} run, which extends {profile}: "
+              f"rendering it as {computed}", flush=True)
+        profile = computed
+    record = previous if previous.get("profile") == profile else {
+        **run_provenance(profile), "steps": {}}
     common = {"profile": profile, "data_dir": _shown(data), "results_dir": _shown(results)}
     for source, executed, extra in STEPS:
         if only and not any(executed.startswith(o) for o in only):
             continue
-        start = time.perf_counter()
+        start, before = time.perf_counter(), results_digest(results)
         run_measurements(executed, results, profile)
         searching = {"port": port} if port and source.startswith("02_search") else {}
         run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
                      {**common, **extra, **searching})
-        seconds = time.perf_counter() - start
-        record["steps"][executed] = {"wall_s": round(seconds, 1), "commit": record["commit"],
+        if executed in record["steps"] and results_digest(results) == before:
+            continue  # re-rendered only: the computing run's record stays
+        now = run_provenance(profile)
+        record.update({k: now[k] for k in ("commit", "versions", "machine")})
+        record["steps"][executed] = {"wall_s": round(time.perf_counter() - start, 1),
+                                     "commit": now["commit"],
                                      "finished": datetime.now(UTC).isoformat(timespec="seconds")}
         write_json(record_path, record)
     index = build_book(book)
     record["book"] = str(index.relative_to(ROOT)) if index.is_relative_to(ROOT) else str(index)
-    write_json(record_path, record)
+    if record != previous:
+        write_json(record_path, record)
     print(f"\nbook: {index}")
     return index
 

@@ -86,3 +86,18 @@ def test_trial_table_and_candidates_of_one_search():
     assert table.loc[2, "val PSNR (dB)"] == "—" and table.index.name == "trial"
     fig = figures.search_candidates(trials, "tpe")
     assert len(fig.axes[0].lines) == 2 and len(fig.axes[1].texts) == 1
+
+
+def test_table2_column_and_configuration_index_read_without_nan():
+    import pandas as pd
+
+    t2 = pd.DataFrame({"search": ["tpe", "smac"], "trials": [14, 12], "best_psnr": [31.9718, None],
+                       "trial_time": ["6m19s", "5m01s"], "trial_time_s": [379.4, 301.0]})
+    column = figures.table2_column(t2, "smac")
+    assert list(column.columns) == ["smac"] and "trial_time_s" not in column.index
+    assert column.loc["best_psnr", "smac"] == "—" and column.loc["trials", "smac"] == 12
+    agreement = pd.DataFrame({"res_channels": [64, 32], "n_res_blocks": [5, 1],
+                              "up_channels": [64, 32], "cached": [31.774, float("nan")]})
+    table = figures.by_configuration(agreement, 2)
+    assert list(table.index) == ["(64, 5, 64)", "(32, 1, 32)"]
+    assert list(table.columns) == ["cached"] and list(table["cached"]) == [31.77, "—"]

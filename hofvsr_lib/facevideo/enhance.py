@@ -89,6 +89,23 @@ class WriteBehind:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _frames_with_boxes(frames: Iterator[np.ndarray], boxes_for: BoxesFn | None,
+                       times: StageTimes) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(frame, face boxes) pairs, decode and detection times added to ``times``; no boxes
+    without a detector."""
+    frames = iter(frames)
+    while True:
+        t0 = time.perf_counter()
+        frame = next(frames, None)
+        t1 = time.perf_counter()
+        times.decode += t1 - t0
+        if frame is None:
+            return
+        boxes = boxes_for(frame) if boxes_for is not None else np.zeros((0, 4))
+        times.detect += time.perf_counter() - t1
+        yield frame, boxes
+
+
 def enhance_video(src: str | Path, dst: str | Path, model: nn.Module | None,
                   device: str | torch.device = "cpu", boxes_for: BoxesFn | None = None,
                   max_frames: int | None = None, max_face: int | None = None,
@@ -105,20 +122,8 @@ def enhance_video(src: str | Path, dst: str | Path, model: nn.Module | None,
     enhancer = FaceEnhancer(model, device, max_face=max_face, half=half)
     times = enhancer.times
     decoder = FrameDecoder(src)
-
-    def frames_with_boxes() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        frames = iter(islice(decoder, max_frames))
-        while True:
-            t0 = time.perf_counter()
-            frame = next(frames, None)
-            t1 = time.perf_counter()
-            times.decode += t1 - t0
-            if frame is None:
-                return
-            boxes = boxes_for(frame) if boxes_for is not None and model is not None \
-                else np.zeros((0, 4))
-            times.detect += time.perf_counter() - t1
-            yield frame, boxes
+    frames = _frames_with_boxes(islice(decoder, max_frames),
+                                boxes_for if model is not None else None, times)
 
     def encode(yuv: np.ndarray) -> None:
         t0 = time.perf_counter()
@@ -129,7 +134,7 @@ def enhance_video(src: str | Path, dst: str | Path, model: nn.Module | None,
     start = time.perf_counter()
     with H264Writer(dst, SCALE * info.width, SCALE * info.height, info.fps, **encoder) as writer:
         behind = WriteBehind(encode)
-        stream = enhancer.stream(read_ahead(frames_with_boxes()))
+        stream = enhancer.stream(read_ahead(frames))
         try:
             bar = tqdm(stream, unit="frame", total=min(known) if known else None,
                        disable=not progress, desc=src.name, file=sys.stderr)

@@ -13,6 +13,7 @@ And the measured speed (``results/bench/*.json``): the networks and the enhance 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -388,6 +389,21 @@ def speed_markdown(benches: list[str | Path]) -> str:
 def for_reading(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """``table`` rounded to ``digits``, with "—" where there is no value (not NaN)."""
     return table.round(digits).astype(object).where(table.notna(), "—")
+
+
+def table2_column(table: pd.DataFrame, search: str) -> pd.DataFrame:
+    """One search's row of Table 2 (``search.records.table2``) as a column, for reading."""
+    seconds = [c for c in table.columns if c.endswith("_time_s")]  # shown as "6m38s" too
+    return for_reading(table.set_index("search").drop(columns=seconds), 2).loc[[search]].T
+
+
+def by_configuration(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """``table`` for reading, indexed by the configuration label "(c, n, u)" instead of its
+    three columns."""
+    fields = [f.name for f in dataclasses.fields(SRConfig)]
+    labels = pd.Index([SRConfig.of(r).label for r in table.to_dict("records")],
+                      name="configuration")
+    return for_reading(table.drop(columns=fields).set_index(labels), digits)
 
 
 def _markdown(table: pd.DataFrame, floatfmt: str | tuple[str, ...]) -> str:
