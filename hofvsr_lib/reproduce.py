@@ -117,6 +117,8 @@ def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
         shown = {"remove-cell", "remove-input", "hide-input", "show-input"} & set(tags)
         if shown:
             continue
+        if "injected-parameters" in tags:
+            cell.id = "injected-parameters"  # papermill draws a new id every run
         if {"parameters", "injected-parameters"} & set(tags) or not cell.outputs:
             tags.append("remove-cell")  # plumbing: nothing for the reader
         else:

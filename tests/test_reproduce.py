@@ -62,3 +62,38 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert "Figure 2" in html and "onnxruntime" in html
     for name in ("figure5_top5", "figure6_complexity", "figure7", "learning_curves"):
         assert (results / "figures" / f"{name}.png").exists(), name
+
+
+def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
+    """No parameter or output-less cells on the page, code folded under its output, no run
+    times, a fixed id for papermill's injected cell, paths relative to the repository."""
+    import nbformat
+
+    from hofvsr_lib.reproduce import ROOT, _tidy_executed
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Architecture search\ntext"),
+                nbformat.v4.new_code_cell("strategy = 'tpe'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("strategy = 'smac'",
+                                          metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell("import pandas"),
+                nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output(
+                    "execute_result", {"text/plain": "2"}, execution_count=1)])]
+    times = {"start_time": "2026-11-27T01:00:00", "end_time": "2026-11-27T01:00:01",
+             "duration": 1.0}
+    for cell in nb.cells:
+        cell.metadata["papermill"] = {**times, "status": "completed"}
+        cell.metadata["execution"] = {"iopub.status.busy": "2026-11-27T01:00:00Z"}
+    nb.metadata["papermill"] = {**times, "input_path": str(ROOT / "notebooks" / "02.ipynb")}
+    path = tmp_path / "02_search_smac.ipynb"
+    nbformat.write(nb, path)
+    _tidy_executed(path, "smac")
+    tidy = nbformat.read(path, as_version=4)
+    assert tidy.cells[0].source.startswith("# Architecture search with SMAC\n")
+    assert [c.metadata.get("tags") for c in tidy.cells[1:]] == [
+        ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["remove-cell"],
+        ["hide-input"]]
+    assert tidy.cells[2].id == "injected-parameters"
+    assert tidy.metadata["papermill"] == {"input_path": "notebooks/02.ipynb"}
+    assert all(set(c.metadata["papermill"]) == {"status"} and "execution" not in c.metadata
+               for c in tidy.cells)

@@ -65,3 +65,16 @@ def test_reading_tables_put_the_paper_beside_ours(results):
     assert "HO-FVSR minus TIP-2020:** +0.500 dB" in text
     assert "undecided: the interval holds zero" in text  # ACCV
     assert "1.25x TIP-2020 here" in text  # 20 / 16 FPS from table3_speed.json
+
+
+def test_evidence_and_per_seed_tables_have_no_nan(results):
+    table3.measure_table3(results, "smoke")
+    ev = table3.evidence(results)
+    assert ev.loc["HO-FVSR (64, 5, 64)", "HO-FVSR minus it (dB)"] == "—"
+    assert ev.loc["HO-FVSR (64, 5, 64)", "verdict"] == "—"
+    assert ev.loc["TIP-2020", "HO-FVSR minus it (dB)"] == "+0.500 [+0.500, +0.500]"
+    assert ev.loc["Bicubic", "protocol"] == "—" and ev.loc["Bicubic", "verdict"] == "HO-FVSR better"
+    seeds = table3.per_seed(results)
+    assert list(seeds.columns) == ["seed 0", "seed 1"] and len(seeds) == 3
+    assert seeds.loc["TIP-2020", "seed 1"] - seeds.loc["TIP-2020", "seed 0"] == pytest.approx(0.01)
+    assert not ev.isna().any().any() and not seeds.isna().any().any()

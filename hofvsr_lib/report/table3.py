@@ -34,6 +34,10 @@ from ..training.loops import evenly_spaced
 HO = "hofvsr_64_5_64"
 
 
+VERDICTS = {"higher": "HO-FVSR better", "lower": "HO-FVSR worse",
+            "undecided": "undecided (CI holds 0)"}  # of "HO-FVSR minus a network"
+
+
 def _main_runs(results: Path) -> dict[str, dict]:
     """variant -> the record of its first seed, in training order (ablation and joint last)."""
     runs: dict[str, dict] = {}
@@ -196,9 +200,36 @@ def differences(results: str | Path) -> pd.DataFrame:
         "PSNR difference (dB)": t["ho_minus_db"].round(3),
         "95% CI": [f"[{lo:+.3f}, {hi:+.3f}]" for lo, hi in zip(t["ho_minus_db_lo"],
                                                              t["ho_minus_db_hi"], strict=True)],
-        "verdict": t["ho_verdict"].map({"higher": "HO-FVSR better", "lower": "HO-FVSR worse",
-                                        "undecided": "undecided (CI holds 0)"}),
+        "verdict": t["ho_verdict"].map(VERDICTS),
     }).set_index("HO-FVSR (64, 5, 64) minus")
+
+
+def evidence(results: str | Path) -> pd.DataFrame:
+    """Every network's test PSNR with its interval, its gain over bicubic and HO-FVSR minus
+    it, with the verdict, for reading ("—" where a value does not apply)."""
+    t = pd.read_csv(Path(results) / "table3.csv")
+
+    def interval(prefix: str) -> list[str]:
+        return [f"{r[prefix]:+.3f} [{r[prefix + '_lo']:+.3f}, {r[prefix + '_hi']:+.3f}]"
+                if pd.notna(r[prefix]) else "—" for _, r in t.iterrows()]
+
+    return pd.DataFrame({
+        "network": t["model"], "protocol": t["protocol"].fillna("—"), "seeds": t["seeds"],
+        "PSNR (dB) [95% CI]": [f"{r.psnr:.3f} [{r.psnr_lo:.3f}, {r.psnr_hi:.3f}]"
+                               for r in t.itertuples()],
+        "gain over bicubic (dB)": interval("gain_db"),
+        "HO-FVSR minus it (dB)": interval("ho_minus_db"),
+        "verdict": t["ho_verdict"].map(VERDICTS).fillna("—"),
+    }).set_index("network")
+
+
+def per_seed(results: str | Path) -> pd.DataFrame:
+    """Test PSNR of every final run, one column per seed ("—" where a network has no run)."""
+    rows: dict[str, dict[str, float]] = {}
+    for rec in final_records(results):
+        rows.setdefault(rec["display"], {})[f"seed {rec['seed']}"] = round(rec["psnr"], 3)
+    table = pd.DataFrame(rows).T
+    return table.astype(object).where(table.notna(), "—").rename_axis("network")
 
 
 def per_person(results: str | Path) -> pd.DataFrame:
