@@ -32,7 +32,6 @@ def test_latency_helper_reports_median_and_fps_of_every_model():
         assert s["fps"] == pytest.approx(1 / s["latency_s"])
         assert s["min_s"] <= s["latency_s"] <= s["max_s"]
         assert s["repeats"] == 3 and s["threads"] >= 1
-    assert stats["fsrcnn"]["latency_s"] < stats["ho"]["latency_s"]
 
 
 def test_info_json_gives_the_exact_counts():
