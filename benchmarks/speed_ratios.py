@@ -25,7 +25,7 @@ import torch
 from hofvsr_lib.facevideo.bench import DEFAULT_CHECKPOINT, default_devices, measure_all
 from hofvsr_lib.paper import TABLE3
 from hofvsr_lib.profiles import SPEED_LONG, SpeedProfile
-from hofvsr_lib.report import figures
+from hofvsr_lib.report import speed
 
 # HO-FVSR against either baseline, the target of issue 12: the paper's HO-FVSR / TIP-2020
 RATIO = round(TABLE3.loc["HO-FVSR", "fps"] / TABLE3.loc["TIP-2020", "fps"], 2)  # 1.14
@@ -49,17 +49,17 @@ def main() -> None:
     else:
         if args.threads:
             torch.set_num_threads(args.threads)
-        speed = SPEED_LONG if args.long else replace(SpeedProfile(), sizes=(36,))
-        rows = measure_all(default_devices(), speed, DEFAULT_CHECKPOINT)
+        budget = SPEED_LONG if args.long else replace(SpeedProfile(), sizes=(36,))
+        rows = measure_all(default_devices(), budget, DEFAULT_CHECKPOINT)
         print(f"load average {os.getloadavg()[0]:.1f}, {torch.get_num_threads()} threads")
     paper_fps = TABLE3.loc["HO-FVSR", "fps"]
     for device in sorted({r["device"] for r in rows if "variants_fps" in r}):
         on = [r for r in rows if r.get("device") == device]
-        table = figures.network_speed_table(on).xs("36x36", level="input")
+        table = speed.network_speed_table(on).xs("36x36", level="input")
         best = table["best"].iloc[0]
         print(f"\n{device}: frames/s at 36x36x1x3 per variant (best for all three: {best})")
         print(table.drop(columns="best").round(1).to_string())
-        ratios = figures.network_speed_ratios(on).xs("36x36", level="input")
+        ratios = speed.network_speed_ratios(on).xs("36x36", level="input")
         print(ratios.round(2).to_string())
         for name, row in ratios.iterrows():
             print(f"  {name} under {best}: {row[best]:.2f} (target {RATIO}, paper "
@@ -68,7 +68,7 @@ def main() -> None:
             ho = table.loc["HO-FVSR", best]
             print(f"  HO-FVSR {ho:.1f} FPS on the CPU (target {paper_fps}): "
                   f"{verdict(ho >= paper_fps)}")
-        pipes = figures.pipeline_table(on)
+        pipes = speed.pipeline_table(on)
         for name, r in pipes.iterrows():
             if name.startswith("HO-FVSR"):
                 target = (f"target {PIPELINE_FPS:.0f}: {verdict(r['frames/s'] >= PIPELINE_FPS)}"

@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from hofvsr_lib.report import figures
+from hofvsr_lib.report import figures, speed
 
 matplotlib.use("Agg")
 
@@ -40,27 +40,27 @@ def bench(tmp_path):
 
 
 def test_network_tables_and_ratios(bench):
-    rows, _ = figures.load_bench(bench)
-    table = figures.network_speed_table(rows).xs("36x36", level="input")
+    rows, _ = speed.load_bench(bench)
+    table = speed.network_speed_table(rows).xs("36x36", level="input")
     assert table.loc["HO-FVSR", "jit"] == 24.0 and table.loc["HO-FVSR", "best"] == "jit"
     assert table.loc["HO-FVSR", "paper (GTX 1080Ti)"] == pytest.approx(47.62)
-    ratios = figures.network_speed_ratios(rows).xs("36x36", level="input")
+    ratios = speed.network_speed_ratios(rows).xs("36x36", level="input")
     assert ratios.loc["HO-FVSR / TIP-2020", "jit"] == pytest.approx(1.5)
     assert ratios.loc["HO-FVSR / ACCV-2018", "paper"] == pytest.approx(47.62 / 32.26)
 
 
 def test_pipeline_and_cadence_tables_show_dashes_not_nan(bench):
-    rows, _ = figures.load_bench(bench)
-    shown = figures.for_reading(figures.pipeline_table(rows))
+    rows, _ = speed.load_bench(bench)
+    shown = figures.for_reading(speed.pipeline_table(rows))
     assert shown.loc["HO-FVSR", "decode"] == "—" and shown.loc["HO-FVSR", "network"] == 1800
-    assert figures.cadence_table(rows).loc[("clip", 2), "IoU with every frame"] == 0.99
-    markdown = figures.speed_markdown([bench])
+    assert speed.cadence_table(rows).loc[("clip", 2), "IoU with every frame"] == 0.99
+    markdown = speed.speed_markdown([bench])
     assert "nan" not in markdown.lower() and "10%" in markdown
     assert re.search(r"\| HO-FVSR +\| +12\.0 \| +24\.0 \| \*\*jit\*\*", markdown)
 
 
 def test_speed_figure_and_figure2_panels(bench, tmp_path):
-    assert len(figures.speed_figure(bench).axes) == 2
+    assert len(speed.speed_figure(bench).axes) == 2
     folder = tmp_path / "figure2"
     folder.mkdir()
     for panel in ("lr", "bicubic", "hofvsr", "original"):
@@ -101,3 +101,30 @@ def test_table2_column_and_configuration_index_read_without_nan():
     table = figures.by_configuration(agreement, 2)
     assert list(table.index) == ["(64, 5, 64)", "(32, 1, 32)"]
     assert list(table.columns) == ["cached"] and list(table["cached"]) == [31.77, "—"]
+
+
+def test_bench_sections_in_reading_order(bench):
+    import pandas as pd
+
+    items = speed.bench_sections(bench)
+    assert [type(i).__name__ for i in items[:2]] == ["Markdown", "Figure"]
+    assert "2-core CPU" in items[0].data and "load average 1.0" in items[0].data
+    tables = [i for i in items if isinstance(i, pd.DataFrame)]
+    assert len(tables) == 4  # speeds, ratios, pipeline, cadence
+    assert not any(t.isna().any().any() for t in tables)
+
+
+def test_dataset_chapter_tables_and_figures(small_data):
+    from hofvsr_lib.data.manifest import read_manifest
+    from hofvsr_lib.report import dataset
+
+    manifest = read_manifest(small_data)
+    per_split, per_video = dataset.dataset_tables(manifest)
+    assert per_split["crops"].sum() == per_video["crops"].sum() == len(manifest)
+    assert set(per_video.index.get_level_values("person")) == set(manifest["person"])
+    assert per_video["face (px)"].dtype.kind == "i"
+    assert len(dataset.face_sizes(manifest, 144).axes) == 2
+    figure = dataset.sample_windows(small_data, {"train": 1, "val": 1, "test": 1})
+    assert len(figure.axes) == 4 * manifest["split"].nunique()
+    skipped = dataset.skipped_table([("a.mp4", "empty file")])
+    assert skipped.loc["a.mp4", "reason"] == "empty file"

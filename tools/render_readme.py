@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hofvsr_lib.report.figures import speed_markdown  # noqa: E402
+from hofvsr_lib.report.speed import speed_markdown  # noqa: E402
 
 BLOCK = re.compile(r"(<!-- speed:begin.*?-->\n).*?(<!-- speed:end -->)", re.S)
 

@@ -6,9 +6,9 @@
 * The search studies: every trial of a search in order, marked by where its configuration
   came from; cached against joint trial PSNR of the same configurations.
 
-And the measured speed (``results/bench/*.json``): the networks and the enhance pipeline
-(``hofvsr bench``), and what each training stage of a profile costs
-(``benchmarks/training_cost.py``).
+And the helpers every chapter's tables share (``for_reading``: rounded, "—" not NaN). The
+speed chapter's tables and figures are in :mod:`.speed`, the dataset chapter's in
+:mod:`.dataset`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..paper import TABLE3
 from ..search.records import load_trials
 from ..vocabulary import (
-    PIPELINE_STAGES,
     STRATEGIES,
     STRATEGY_COLOURS,
     STRATEGY_LABELS,
@@ -123,6 +121,15 @@ def trial_table(trials: pd.DataFrame) -> pd.DataFrame:
         "time (s)": trials["duration_s"], "status": trials["status"]})
     table.index = pd.RangeIndex(1, len(table) + 1, name="trial")
     return for_reading(table, 3)
+
+
+def best_trials(results: str | Path, k: int = 10) -> pd.DataFrame:
+    """The ``k`` best finished trials over every strategy, for reading (ranked by validation
+    PSNR, the search named)."""
+    top = succeeded_trials(results).nlargest(k, "final_psnr")
+    table = trial_table(top).drop(columns="status")
+    table.insert(0, "search", top["search"].to_numpy())
+    return table.rename_axis("rank")
 
 
 def search_candidates(trials: pd.DataFrame, title: str) -> plt.Figure:
@@ -244,148 +251,6 @@ def learning_curves(records: list[dict]) -> plt.Figure:
     return fig
 
 
-def load_bench(bench: str | Path) -> tuple[list[dict], dict]:
-    """The result rows and the provenance of a stored ``hofvsr bench --out`` file."""
-    data = json.loads(Path(bench).read_text())
-    return data["results"], data["provenance"]
-
-
-def bench_device(rows: list[dict], provenance: dict) -> str:
-    """The machine a bench file was measured on, in words."""
-    machine = provenance["machine"]
-    if any(r.get("device", "").startswith("cuda") for r in rows):
-        return machine.get("gpu", "GPU")
-    threads = next((r["threads"] for r in rows if "threads" in r), machine.get("torch_threads"))
-    return f"{machine.get('cpu_count')}-core CPU, {threads} threads"
-
-
-def network_speed_table(rows: list[dict]) -> pd.DataFrame:
-    """Frames/s of each network per input size (rows) and optimisation (columns), the
-    paper's GTX 1080Ti figure beside the 36x36 rows; the common best variant is marked with
-    an asterisk in its row label's ``best`` column."""
-    nets = [r for r in rows if "variants_fps" in r]
-    table = pd.DataFrame(
-        [{"input": r.get("input", "36x36x1x3").split("x1x3")[0], "network": r["model"],
-          **r["variants_fps"], "best": r["optimisation"],
-          "paper (GTX 1080Ti)": TABLE3.loc[r["model"], "fps"]
-          if r.get("input", "36x36x1x3").startswith("36x36") else np.nan} for r in nets])
-    return table.set_index(["input", "network"])
-
-
-def network_speed_ratios(rows: list[dict]) -> pd.DataFrame:
-    """HO-FVSR's speed against each baseline per input size and variant, the paper's
-    ratios beside them."""
-    table = network_speed_table(rows)
-    variants = [c for c in table.columns if c not in ("best", "paper (GTX 1080Ti)")]
-    out = []
-    for size, block in table.groupby(level="input", sort=False):
-        block = block.droplevel("input")
-        for base in ("TIP-2020", "ACCV-2018"):
-            row = {"input": size, "ratio": f"HO-FVSR / {base}"}
-            row.update({v: block.loc["HO-FVSR", v] / block.loc[base, v] for v in variants})
-            row["paper"] = TABLE3.loc["HO-FVSR", "fps"] / TABLE3.loc[base, "fps"]
-            out.append(row)
-    return pd.DataFrame(out).set_index(["input", "ratio"])
-
-
-def pipeline_table(rows: list[dict]) -> pd.DataFrame:
-    """Milliseconds per frame of each enhance-pipeline stage (the decode, detect and encode
-    threads overlap the rest), frames/s, and the share of the time spent outside the
-    network."""
-    pipes = [r for r in rows if r.get("model", "").startswith("pipeline")]
-    if not pipes:
-        return pd.DataFrame(index=pd.Index([], name="pipeline"))
-    table = pd.DataFrame([
-        {"pipeline": f"{r['model'].removeprefix('pipeline ')}"
-                     + (" fp16" if r.get("half") else ""),
-         "video": r["video"], "face crop (px)": round(r["mean_face_crop"]),
-         **{s: r.get(f"{s}_ms", np.nan) for s in PIPELINE_STAGES},
-         "wall": r.get("wall_ms", np.nan), "frames/s": r["fps"],
-         "outside network": r.get("outside_network_share", np.nan)} for r in pipes])
-    return table.set_index("pipeline")
-
-
-def cadence_table(rows: list[dict]) -> pd.DataFrame:
-    """Face detection every k-th frame against every frame, per clip."""
-    table = pd.DataFrame([r for r in rows if "detect_every" in r])
-    if table.empty:
-        return table
-    table = table.rename(columns={"detect_ms_per_frame": "detector ms/frame",
-                                  "iou_vs_every_frame": "IoU with every frame",
-                                  "jitter_percent": "jitter (% of side)"})
-    return table.set_index(["video", "detect_every"])[
-        ["detector ms/frame", "IoU with every frame", "jitter (% of side)"]]
-
-
-def speed_figure(bench: str | Path) -> plt.Figure:
-    """A stored ``hofvsr bench --out`` file: (a) frames/s of the three networks at 36x36
-    under every variant, the paper's (GTX 1080Ti) marked, (b) milliseconds per frame of each
-    stage of the enhance pipeline."""
-    rows, provenance = load_bench(bench)
-    table = network_speed_table(rows)
-    nets = table.xs("36x36", level="input")
-    variants = [c for c in nets.columns if c not in ("best", "paper (GTX 1080Ti)")]
-    pipes = pipeline_table(rows)
-    fig, axes = plt.subplots(1, 2 if len(pipes) else 1, figsize=(13 if len(pipes) else 7, 4.2),
-                             squeeze=False)
-    ax, x = axes[0, 0], np.arange(len(nets))
-    width = 0.8 / len(variants)
-    for i, v in enumerate(variants):
-        ax.bar(x + i * width, nets[v], width, label=v)
-    centre = x + 0.4 - width / 2
-    ax.scatter(centre, nets["paper (GTX 1080Ti)"], marker="_", s=600, color="k",
-               label="paper (GTX 1080Ti)")
-    ax.set_xticks(centre, nets.index)
-    ax.set_ylabel("frames / s (36x36x1x3, batch 1)")
-    ax.set_ylim(0, 1.35 * float(max(nets[variants].max().max(),
-                                    nets["paper (GTX 1080Ti)"].max())))
-    ax.legend(fontsize=8, ncol=3, loc="upper left")
-    ax.set_title(f"(a) {bench_device(rows, provenance)}; best for all three: "
-                 f"{nets['best'].iloc[0]}", fontsize=10)
-    if len(pipes):
-        ax = axes[0, 1]
-        stages = [c for c in (*PIPELINE_STAGES, "wall") if c in pipes and pipes[c].notna().any()]
-        x, width = np.arange(len(stages)), 0.8 / len(pipes)
-        for i, (name, r) in enumerate(pipes.iterrows()):
-            ax.bar(x + i * width, [r[s] if r[s] > 0 else np.nan for s in stages], width,
-                   label=f"{name}, {r['video']}, {r['frames/s']:.2f} frames/s")
-        ax.set_xticks(x + 0.4 - width / 2, [s if s != "wall" else "wall\n(per frame)"
-                                             for s in stages])
-        ax.set_yscale("log")
-        ax.axhline(40, color="grey", ls="--", label="25 frames/s")
-        ax.set_ylabel("ms per frame (log)")
-        ax.set_title("(b) enhance pipeline per stage (decode, detect, encode: own threads)",
-                     fontsize=10)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def speed_markdown(benches: list[str | Path]) -> str:
-    """The README's speed tables, rendered from stored ``hofvsr bench --out`` files: frames/s
-    per network, input and variant (the paper's beside), HO-FVSR's ratios, and the pipeline
-    per stage."""
-    parts = []
-    for bench in benches:
-        rows, prov = load_bench(bench)
-        load = prov["machine"].get("load_average")
-        parts.append(f"**{bench_device(rows, prov)}** (`{Path(bench).name}`, "
-                     f"{prov['started'][:10]}, torch {prov['versions']['torch']}"
-                     + (f", load average {load[0]:.1f}" if load else "") + ")"
-                     + (f": {prov['note']}." if prov.get("note") else ":"))
-        table = network_speed_table(rows).reset_index()
-        table["best"] = table["best"].map(lambda v: f"**{v}**")
-        parts.append(_markdown(table, ".1f"))
-        parts.append(_markdown(network_speed_ratios(rows).reset_index(), ".2f"))
-        pipes = pipeline_table(rows).reset_index()
-        if len(pipes):
-            share = pipes.pop("outside network")
-            pipes["outside network"] = [None if np.isnan(v) else f"{v:.0%}" for v in share]
-            parts.append(_markdown(pipes, tuple(".2f" if c == "frames/s" else ".1f"
-                                                for c in pipes.columns)))
-    return "\n\n".join(parts) + "\n"
-
-
 def for_reading(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """``table`` rounded to ``digits``, with "—" where there is no value (not NaN)."""
     return table.round(digits).astype(object).where(table.notna(), "—")
@@ -406,10 +271,12 @@ def by_configuration(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     return for_reading(table.drop(columns=fields).set_index(labels), digits)
 
 
-def _markdown(table: pd.DataFrame, floatfmt: str | tuple[str, ...]) -> str:
-    """A Markdown table, "—" where there is no value."""
-    table = table.astype(object).where(table.notna(), None)
-    return table.to_markdown(index=False, floatfmt=floatfmt, missingval="—")
+def figure2_caption(folder: str | Path) -> str:
+    """Figure 2's caption (Markdown), with the weights and profile that made its panels."""
+    provenance = json.loads((Path(folder) / "figure2.json").read_text())["provenance"]
+    return (f"**Figure 2.** The face region of the middle of three frames: input shrunk x4, "
+            f"bicubic x4, HO-FVSR ({provenance['weights']}), original. "
+            f"Profile `{provenance['profile']}`.")
 
 
 def figure2_panels(folder: str | Path) -> plt.Figure:
@@ -434,17 +301,3 @@ def figure2_panels(folder: str | Path) -> plt.Figure:
                        va="center", ha="right", fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def training_cost_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """A stored ``benchmarks/training_cost.py --out`` file: one row per training stage
-    (milliseconds per step, steps in the profile, hours), and the whole-profile estimate in
-    hours (searches: 3 strategies, trials averaged over the smallest, the paper's and the
-    largest network of the space; evaluation passes left out)."""
-    data = json.loads(Path(path).read_text())
-    table = pd.DataFrame(data["stages"]).set_index("stage")
-    table["ms_per_step"] = 1000 * table.pop("step_s")
-    columns = ["ms_per_step", "steps_in_profile", "hours_in_profile"]
-    estimate = {k: round(v, 1) for k, v in data["estimate"].items() if k.endswith("_h")}
-    device = data["provenance"]["machine"].get("gpu") or data["device"]
-    return table[columns].round(2), {"profile": data["profile"], "device": device, **estimate}

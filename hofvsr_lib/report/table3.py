@@ -300,7 +300,7 @@ def _paper_ratio(baseline: str) -> str:
 
 def _gpu_speed(results: Path) -> list[str]:
     """The Table 3 networks' speed on a GPU, when ``results/bench/bench_cuda.json`` exists."""
-    from .figures import bench_device, load_bench, network_speed_table
+    from .speed import bench_device, load_bench, network_speed_table
 
     path = results / "bench" / "bench_cuda.json"
     if not path.is_file():
