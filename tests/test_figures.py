@@ -128,3 +128,16 @@ def test_dataset_chapter_tables_and_figures(small_data):
     assert len(figure.axes) == 4 * manifest["split"].nunique()
     skipped = dataset.skipped_table([("a.mp4", "empty file")])
     assert skipped.loc["a.mp4", "reason"] == "empty file"
+
+
+def test_winner_and_best_trials_read_the_committed_searches():
+    from pathlib import Path
+
+    results = Path(__file__).parent.parent / "results"
+    table = figures.winner_table(results)
+    assert table.loc["paper (TPE, 20 epochs per candidate)", "configuration"] == "(64, 5, 64)"
+    assert table.loc["paper (TPE, 20 epochs per candidate)", "validation PSNR (dB)"] == "—"
+    best = figures.best_trials(results, 5)
+    assert list(best.index) == [1, 2, 3, 4, 5]
+    assert best["val PSNR (dB)"].is_monotonic_decreasing
+    assert best.loc[1, "configuration"] == table.loc["ours (this profile)", "configuration"]

@@ -19,6 +19,8 @@ def dataset_tables(manifest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     per_video, per_split = summarise(manifest)
     sides = {"face_px": "face (px)", "crop_px": "crop (px)"}
     per_video = per_video.astype({k: int for k in sides}).rename(columns=sides)
+    # a video's id ends in a hash of its file, which the reader does not need
+    per_video["video"] = per_video["video"].str.replace(r"-[0-9a-f]{12}$", "", regex=True)
     return per_split.set_index("split"), per_video.set_index(["split", "person"])
 
 

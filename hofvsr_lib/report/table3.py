@@ -227,9 +227,8 @@ def per_seed(results: str | Path) -> pd.DataFrame:
     """Test PSNR of every final run, one column per seed ("—" where a network has no run)."""
     rows: dict[str, dict[str, float]] = {}
     for rec in final_records(results):
-        rows.setdefault(rec["display"], {})[f"seed {rec['seed']}"] = round(rec["psnr"], 3)
-    table = pd.DataFrame(rows).T
-    return table.astype(object).where(table.notna(), "—").rename_axis("network")
+        rows.setdefault(rec["display"], {})[f"seed {rec['seed']}"] = f"{rec['psnr']:.3f}"
+    return pd.DataFrame(rows).T.fillna("—").rename_axis("network")
 
 
 def per_person(results: str | Path) -> pd.DataFrame:
