@@ -246,10 +246,8 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     prov.update({"search": name, "strategy": strategy, "mode": mode, "seed": seed,
                  "tuner_seed": tuner_seed, "space": space, "search_space": SPACES[space],
                  "space_size": space_size(), "assessor": _assessor(sp, assessor),
-                 "profile": profile.to_dict(), "versions": software_versions(),
-                 "machine": machine_info(), "data": shown_data,
-                 "trial_hosts": [m["host"] for m in machines] if machines else ["localhost"],
-                 "sessions": sessions, "running": None})
+                 **_setting(profile, shown_data, machines), "sessions": sessions,
+                 "running": None})
     trial_cmd = _trial_command(prov, profile, data, mode, seed, device, threads,
                                python=remote_python(machines) if machines else sys.executable)
     nni_dir.mkdir(parents=True, exist_ok=True)
@@ -312,6 +310,13 @@ def _check_choices(strategy: str, mode: str, space: str) -> None:
                                (space, tuple(SPACES), "space")):
         if value not in valid:
             raise ValueError(f"unknown {what} {value!r}; choose one of {valid}")
+
+
+def _setting(profile: Profile, data: str | None, machines: list[dict] | None) -> dict:
+    """Where a session runs: profile, software, machine, dataset and trial hosts."""
+    return {"profile": profile.to_dict(), "versions": software_versions(),
+            "machine": machine_info(), "data": data,
+            "trial_hosts": [m["host"] for m in machines] if machines else ["localhost"]}
 
 
 def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int) -> dict:

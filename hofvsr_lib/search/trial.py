@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import nni
+import torch
 
 from ..complexity import count_params, gflops
 from ..data.dataset import FaceWindows
@@ -30,6 +31,7 @@ from ..models import HOFVSR, SRNet
 from ..profiles import TrainProfile, get_profile
 from ..training.loops import (
     CubeDataset,
+    EpochCallback,
     evenly_spaced,
     load_cube_cache,
     seed_everything,
@@ -43,6 +45,35 @@ def network_cost(config: dict[str, int]) -> dict[str, float]:
     """Parameters and GFLOPs (MACs, 36x36x3 input) of the whole HO-FVSR(c, n, u)."""
     model = HOFVSR(config["res_channels"], config["n_res_blocks"], config["up_channels"])
     return {"params": count_params(model), "gflops": gflops(model)}
+
+
+def _train_on_cubes(config: dict, profile: TrainProfile, cache: str | Path | None,
+                    device: torch.device, seed: int, on_epoch: EpochCallback) -> list[dict]:
+    """Cached mode: the SR net alone, on the frozen flow net's draft cubes."""
+    if cache is None:
+        raise ValueError("cached mode needs --cache (the launcher's draft-cube cache)")
+    splits, _ = load_cube_cache(cache)
+    train_set = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"],
+                            lr_patch=profile.lr_patch, augment=True)
+    eval_set = evenly_spaced(CubeDataset(splits["val"]["cubes"], splits["val"]["hr"]),
+                             profile.eval_windows)
+    net = SRNet(config["res_channels"], config["n_res_blocks"], config["up_channels"],
+                in_channels=train_set.cubes.shape[1], bicubic_residual=profile.bicubic_residual)
+    return train_sr(net, train_set, profile, eval_set, device, seed, on_epoch)
+
+
+def _train_whole(config: dict, profile: TrainProfile, data: str | Path | None,
+                 device: torch.device, seed: int, on_epoch: EpochCallback) -> list[dict]:
+    """Joint mode: the whole HO-FVSR from scratch with the SOF-VSR loss."""
+    if data is None:
+        raise ValueError("joint mode needs --data (the dataset directory)")
+    train_set = FaceWindows(data, "train", augment=True, lr_patch=profile.lr_patch,
+                            all_hr=True)
+    eval_set = evenly_spaced(FaceWindows(data, "val", augment=False, lr_patch=None),
+                             profile.eval_windows)
+    net = HOFVSR(config["res_channels"], config["n_res_blocks"], config["up_channels"],
+                 bicubic_residual=profile.bicubic_residual)
+    return train_joint(net, "hofvsr", train_set, profile, eval_set, device, seed, on_epoch)
 
 
 def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
@@ -62,28 +93,10 @@ def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
                 {"default": record["psnr"], "ssim": record["ssim"], "loss": record["loss"],
                  "epoch": epoch})
 
-    c, n, u = config["res_channels"], config["n_res_blocks"], config["up_channels"]
     if mode == "cached":
-        if cache is None:
-            raise ValueError("cached mode needs --cache (the launcher's draft-cube cache)")
-        splits, _ = load_cube_cache(cache)
-        train_set = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"],
-                                lr_patch=profile.lr_patch, augment=True)
-        eval_set = evenly_spaced(CubeDataset(splits["val"]["cubes"], splits["val"]["hr"]),
-                                 profile.eval_windows)
-        net = SRNet(c, n, u, in_channels=train_set.cubes.shape[1],
-                    bicubic_residual=profile.bicubic_residual)
-        history = train_sr(net, train_set, profile, eval_set, device, seed, on_epoch)
+        history = _train_on_cubes(config, profile, cache, device, seed, on_epoch)
     elif mode == "joint":
-        if data is None:
-            raise ValueError("joint mode needs --data (the dataset directory)")
-        train_set = FaceWindows(data, "train", augment=True, lr_patch=profile.lr_patch,
-                                all_hr=True)
-        eval_set = evenly_spaced(FaceWindows(data, "val", augment=False, lr_patch=None),
-                                 profile.eval_windows)
-        net = HOFVSR(c, n, u, bicubic_residual=profile.bicubic_residual)
-        history = train_joint(net, "hofvsr", train_set, profile, eval_set, device, seed,
-                              on_epoch)
+        history = _train_whole(config, profile, data, device, seed, on_epoch)
     else:
         raise ValueError(f"mode must be 'cached' or 'joint', got {mode!r}")
     last = history[-1]
