@@ -105,8 +105,8 @@ def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
     """What the book's reader sees of an executed notebook: no machine path (papermill records
     where it read and wrote it); no parameter cells (the default one and papermill's injected
     one) and no cell without output (imports, set-up) on the page; the code of the others
-    folded under its output; and a search chapter's title naming its strategy (one notebook,
-    three chapters)."""
+    folded under its output; and a search chapter's title and figure labels naming its
+    strategy (one notebook, three chapters)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
@@ -127,6 +127,10 @@ def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
         first = nb.cells[0]
         title, _, rest = first.source.partition("\n")
         first.source = f"{title} with {STRATEGY_LABELS[strategy]}\n{rest}"
+        for cell in nb.cells:  # figure labels are the book's: one per chapter
+            figure = cell.metadata.get("mystnb", {}).get("figure", {})
+            if "name" in figure:
+                figure["name"] = f"{figure['name']}-{strategy}"
     meta = nb.metadata.get("papermill", {})
     for key in ("input_path", "output_path"):
         if key in meta:

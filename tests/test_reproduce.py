@@ -26,6 +26,7 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert (dirs["book"] / "_build" / "html" / "index.html").exists()
     html = (dirs["book"] / "_build" / "html" / "notebooks" / "06_table3.html").read_text()
     assert "Table 3" in html and "figure7" in html.lower()
+    assert 'caption-number">Figure' in html  # a numbered figure with its caption
 
     results = dirs["results"]
     table = pd.read_csv(results / "table3.csv").set_index("variant")
@@ -78,7 +79,8 @@ def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
                                           metadata={"tags": ["injected-parameters"]}),
                 nbformat.v4.new_code_cell("import pandas"),
                 nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output(
-                    "execute_result", {"text/plain": "2"}, execution_count=1)])]
+                    "execute_result", {"text/plain": "2"}, execution_count=1)],
+                    metadata={"mystnb": {"figure": {"name": "fig-two", "caption": "Two."}}})]
     times = {"start_time": "2026-11-27T01:00:00", "end_time": "2026-11-27T01:00:01",
              "duration": 1.0}
     for cell in nb.cells:
@@ -94,6 +96,7 @@ def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
         ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["remove-cell"],
         ["hide-input"]]
     assert tidy.cells[2].id == "injected-parameters"
+    assert tidy.cells[4].metadata["mystnb"]["figure"]["name"] == "fig-two-smac"  # one per chapter
     assert tidy.metadata["papermill"] == {"input_path": "notebooks/02.ipynb"}
     assert all(set(c.metadata["papermill"]) == {"status"} and "execution" not in c.metadata
                for c in tidy.cells)

@@ -290,11 +290,10 @@ def by_configuration(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
 
 
 def figure2_caption(folder: str | Path) -> str:
-    """Figure 2's caption (Markdown), with the weights and profile that made its panels."""
+    """What made Figure 2's panels (Markdown): the weights and the profile."""
     provenance = json.loads((Path(folder) / "figure2.json").read_text())["provenance"]
-    return (f"**Figure 2.** The face region of the middle of three frames: input shrunk x4, "
-            f"bicubic x4, HO-FVSR ({provenance['weights']}), original. "
-            f"Profile `{provenance['profile']}`.")
+    return (f"HO-FVSR weights: `{provenance['weights']}`, profile `{provenance['profile']}`; "
+            "frames from `results/figure2/`.")
 
 
 def figure2_panels(folder: str | Path) -> plt.Figure:
