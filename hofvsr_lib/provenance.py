@@ -89,14 +89,17 @@ def describe(path: str | Path) -> pd.DataFrame:
         prov = data.get("provenance", data)
         versions, machine = prov.get("versions", {}), prov.get("machine", {})
         profile = prov.get("profile")
+        first = (prov.get("sessions") or [{}])[0]  # a search: its first session
         rows.append({
             "record": str(file.parent.name if file.name == "provenance.json" else file.name),
             "profile": profile.get("name") if isinstance(profile, dict) else profile,
-            "started": prov.get("started", ""), "seed": prov.get("seed", ""),
+            "started": str(prov.get("started") or first.get("started") or "")[:10],
+            "seed": prov.get("seed", ""),
             "machine": f"{machine.get('processor', '')}, {machine.get('cpu_count', '')} cores, "
                        f"{machine.get('torch_threads', '')} threads"
                        + (f", {machine['gpu']}" if machine.get("gpu") else ", no GPU"),
             "torch": versions.get("torch", ""), "nni": versions.get("nni", ""),
             "commit": str(prov.get("commit", ""))[:10],
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows).set_index("record")
+    return table.loc[:, (table != "").any()]  # columns no record fills are left out
