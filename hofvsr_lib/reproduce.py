@@ -195,15 +195,17 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
     record = previous if previous.get("profile") == profile else {
         **run_provenance(profile), "steps": {}}
     common = {"profile": profile, "data_dir": _shown(data), "results_dir": _shown(results)}
+    digest = results_digest(results)  # after one step is before the next
     for source, executed, extra in STEPS:
         if only and not any(executed.startswith(o) for o in only):
             continue
-        start, before = time.perf_counter(), results_digest(results)
+        start, before = time.perf_counter(), digest
         run_measurements(executed, results, profile)
         searching = {"port": port} if port and source.startswith("02_search") else {}
         run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
                      {**common, **extra, **searching})
-        if executed in record["steps"] and results_digest(results) == before:
+        digest = results_digest(results)
+        if executed in record["steps"] and digest == before:
             continue  # re-rendered only: the computing run's record stays
         now = run_provenance(profile)
         record.update({k: now[k] for k in ("commit", "versions", "machine")})

@@ -146,11 +146,8 @@ def speed_markdown(benches: list[str | Path]) -> str:
     parts = []
     for bench in benches:
         rows, prov = load_bench(bench)
-        load = prov["machine"].get("load_average")
         parts.append(f"**{bench_device(rows, prov)}** (`{Path(bench).name}`, "
-                     f"{prov['started'][:10]}, torch {prov['versions']['torch']}"
-                     + (f", load average {load[0]:.1f}" if load else "") + ")"
-                     + (f": {prov['note']}." if prov.get("note") else ":"))
+                     f"{_measured(prov)})" + (f": {prov['note']}." if prov.get("note") else ":"))
         table = network_speed_table(rows).reset_index()
         table["best"] = table["best"].map(lambda v: f"**{v}**")
         parts.append(_markdown(table, ".1f"))
@@ -162,6 +159,13 @@ def speed_markdown(benches: list[str | Path]) -> str:
             parts.append(_markdown(pipes, tuple(".2f" if c == "frames/s" else ".1f"
                                                 for c in pipes.columns)))
     return "\n\n".join(parts) + "\n"
+
+
+def _measured(provenance: dict) -> str:
+    """When and with what a bench file was measured: date, torch, the load average."""
+    load = provenance["machine"].get("load_average")
+    return (f"{provenance['started'][:10]}, torch {provenance['versions']['torch']}"
+            + (f", load average {load[0]:.1f}" if load else ""))
 
 
 def _markdown(table: pd.DataFrame, floatfmt: str | tuple[str, ...]) -> str:
@@ -191,14 +195,12 @@ def bench_sections(bench: str | Path) -> list:
     from IPython.display import Markdown
 
     rows, prov = load_bench(bench)
-    load = prov["machine"].get("load_average")
     figure = speed_figure(bench)
     plt.close(figure)  # shown once, where it stands in the list
     items: list = [Markdown(
         f"### {bench_device(rows, prov)} (`{Path(bench).name}`)\n\n"
-        f"Measured {prov['started'][:10]}, torch {prov['versions']['torch']}"
-        + (f", load average {load[0]:.1f} while measuring" if load else "")
-        + (f". {prov['note']}" if prov.get("note") else ".")), figure]
+        f"Measured {_measured(prov)}" + (f". {prov['note']}" if prov.get("note") else ".")),
+        figure]
     speeds, ratios = network_speed_table(rows), network_speed_ratios(rows)
     for size in speeds.index.unique("input"):
         items += [Markdown(f"**Frames/s per network and optimisation at {size}** (the paper's "
