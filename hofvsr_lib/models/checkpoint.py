@@ -54,7 +54,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu"
         model = build_model(payload["model"], **payload["config"])
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
+        # torch's refusal under weights_only=True explains itself over many lines: not here
+        why = ("not a PyTorch weights file" if isinstance(err, pickle.UnpicklingError)
+               else (str(err).splitlines() or [type(err).__name__])[0])
         raise ValueError(f"checkpoint {path} is not a valid hofvsr checkpoint (truncated, "
-                         f"damaged or another kind of file: {err})") from err
+                         f"damaged or another kind of file: {why})") from err
     meta = {k: payload[k] for k in ("model", "config", "provenance")}
     return model.to(map_location).eval(), meta

@@ -46,7 +46,7 @@ from ..data.dataset import FaceWindows
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
 from ..models import DISPLAY_NAMES, build_model, save_checkpoint
 from ..paper import WINNER
-from ..profiles import Profile, get_profile
+from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import run_provenance
 from .cached import cube_cache, pretrained_flow_net
 from .loops import (
@@ -259,7 +259,7 @@ def final_records(out: str | Path) -> list[dict]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="dataset built by "
                         "`hofvsr dataset build`")
-    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
     parser.add_argument("--out", type=Path, default=Path("results"))
     parser.add_argument("--model", default="all", help="a key of the final networks "
                         f"(hofvsr_64_5_64, {', '.join(BASELINES)}) or 'all'")
