@@ -29,8 +29,9 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", "
                               ".webp", ".heic"})
 
 
-class VideoError(Exception):
-    """A file that cannot be used as a video; ``str()`` names the file and the reason."""
+class VideoError(ValueError):
+    """A file that cannot be used as a video (a bad input value: one line from the ``hofvsr``
+    command); ``str()`` names the file and the reason."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")

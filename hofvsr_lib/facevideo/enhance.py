@@ -209,19 +209,11 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
-    device = resolve_device(args.device)
-    try:
-        model = load_model(args.checkpoint, device)
-        result = enhance_video(args.input, args.output, model, device,
-                               max_frames=args.max_frames, max_face=args.max_face,
-                               detect_every=args.detect_every, half=args.half,
-                               crf=args.crf, preset=args.preset)
-    except (VideoError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"interrupted: {args.output} not written", file=sys.stderr)
-        return 130
+    device = resolve_device(args.device)  # errors: one line each, from hofvsr_lib.cli.main
+    model = load_model(args.checkpoint, device)
+    result = enhance_video(args.input, args.output, model, device, max_frames=args.max_frames,
+                           max_face=args.max_face, detect_every=args.detect_every,
+                           half=args.half, crf=args.crf, preset=args.preset)
     t = result.times.to_dict()
     print(f"wrote {args.output}: {t['frames']} frames, {t['faces']} face crops, "
           f"{t['fps']:.1f} frames/s (decode {t['decode']:.1f}s, detect {t['detect']:.1f}s, "
