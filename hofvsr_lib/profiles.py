@@ -113,7 +113,9 @@ class Profile:
 _CPU = Profile(
     name="cpu",
     description="default: small real searches and trainings, about 1.5 hours on 2 CPU cores",
-    dataset=DatasetProfile(max_frames_per_video=300, max_frames_per_person=300),
+    # 400 frames: every frame of the 384-frame First Impressions clips; at most 400 crops per
+    # person, so that a person of two clips (cap12 + cap13, jwp) does not weigh double
+    dataset=DatasetProfile(max_frames_per_video=400, max_frames_per_person=400),
     search=SearchProfile(
         # 14 short trials per strategy (60 steps of batch 8 on 24x24 LR patches, 4 validation
         # points) rather than 6 long ones: TPE (4 start-up trials) and SMAC (3 initial-design

@@ -145,20 +145,48 @@ def test_cap_per_person_takes_evenly_from_each_video():
 
 
 def test_default_sources_smoke_build(tmp_path):
-    """The default clips with the smoke profile: every person on one side, the named
-    validation and test persons there."""
+    """The default clips with the smoke profile: at least 18 persons, every person on one
+    side, the named validation and test persons there."""
     report = build_dataset(None, tmp_path, BuildConfig(max_frames=12), device="cpu",
                            progress=False, log=_quiet)
     m = report.manifest
     assert report.ok
     assert set(m.loc[m["split"] == "val", "person"]) == set(DEFAULT_VAL_PERSONS)
     assert set(m.loc[m["split"] == "test", "person"]) == set(DEFAULT_TEST_PERSONS)
-    assert len(set(m.loc[m["split"] == "train", "person"])) >= 4
+    assert m["person"].nunique() >= 18
+    assert m.loc[m["split"] == "train", "person"].nunique() >= 8
     assert (m.groupby("person")["split"].nunique() == 1).all()  # no person crosses splits
+    assert (m.groupby("video")["split"].nunique() == 1).all()  # nor does a clip's scene
+    assert {"width", "height", "fps"} <= set(m.columns) and m["fps"].gt(0).all()
     # the borderline clip (guitar: tilted face, MTCNN's median probability under 0.99) may be
     # skipped, with its reason named; every other clip gives sequences
     assert m["video"].nunique() + len(report.skipped) == len(DEFAULT_SOURCES)
     assert all("guitar" in f and "face" in r for f, r in report.skipped), report.skipped
+
+
+def test_a_multi_person_clip_gives_one_track_per_person(tmp_path):
+    """table (three people seated) and obama (Obama, Biden behind him): each seat is a
+    person of its own, followed in its band of the frame, one crop per frame at most."""
+    inputs = [VideoInput(video(n), n, SOURCES[n].seats) for n in ("table", "obama")]
+    report = build_dataset(inputs, tmp_path, BuildConfig(max_frames=16), device="cpu",
+                           progress=False, log=_quiet)
+    m = report.manifest
+    assert not report.skipped
+    persons = {v: set(g["person"]) for v, g in m.groupby(m["video"].str[:5])}
+    assert persons == {"table": set(SOURCES["table"].persons),
+                       "obama": set(SOURCES["obama"].persons)}
+    assert (m.groupby("sequence")["person"].nunique() == 1).all()
+    assert not m.duplicated(["person", "frame"]).any()  # one track per person and frame
+    for name in ("table", "obama"):
+        width = int(m.loc[m["video"].str.startswith(name), "width"].iloc[0])
+        for seat in SOURCES[name].seats:
+            rows = m[m["person"] == seat.person]
+            assert len(rows) == 16, seat.person  # followed through every frame read
+            centre = (rows["x0"] + rows["x1"]) / 2 / width
+            assert centre.between(seat.x_from, seat.x_to).all(), seat.person
+    # Biden's face (~46 px in MTCNN's box) is above the builder's 40 px minimum: kept
+    biden = m.loc[m["person"] == "biden", "face_px"]
+    assert 40 <= biden.median() < 52
 
 
 def test_truncated_video_is_used_up_to_its_cut_and_named(tmp_path, capsys):

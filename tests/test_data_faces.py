@@ -72,6 +72,20 @@ def test_tracker_follows_fast_motion_by_centre_and_survives_a_missed_frame():
     assert [t.id for t in tr.update((np.array([_box(245, 120, 60)]), np.ones(1)))] == [1]
 
 
+def test_tracker_cuts_crossing_faces_rather_than_swapping_them():
+    """Two faces walk through each other: where both could continue either track, the
+    tracks end; no track ever holds boxes of both faces."""
+    tr = FaceTracker()
+    path = {}  # track id -> which face (by the direction it moves) its boxes came from
+    for t in range(40):
+        boxes = [_box(100 + 6 * t, 100, 60), _box(340 - 6 * t, 104, 60)]  # A right, B left
+        for trk in tr.update((np.array(boxes), np.full(2, 0.999))):
+            face = int(np.argmin([np.abs(trk.raw_box - b).sum() for b in boxes]))
+            assert path.setdefault(trk.id, face) == face, (t, trk.id)
+    assert len(path) > 2  # the crossing ended both tracks; new ones followed
+    assert set(path.values()) == {0, 1}
+
+
 def test_tracker_smooths_jitter():
     rng = np.random.default_rng(0)
     tr = FaceTracker()

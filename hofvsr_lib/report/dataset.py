@@ -1,27 +1,97 @@
 """The dataset chapter's tables and figures, read from a built dataset (its manifest and
-crops; no compute): counts per split and per video, face and crop sizes, sample windows."""
+crops; no compute): counts per split, per person and per video, face and crop sizes, sample
+windows; and the dataset summary kept in ``results/dataset/`` (``summary.csv``: one row per
+person; ``summary.json``: the splits, the skipped clips with their reasons, the provenance)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..atomic import write_csv, write_json
+from ..data.builder import BuildReport
 from ..data.dataset import FaceWindows
-from ..data.manifest import SPLITS, summarise
+from ..data.manifest import HIGH_RES_FACE_PX, MANIFEST, SPLITS, summarise
+from ..data.sources import sha256_file
+from ..provenance import portable_path, run_provenance
+
+SUMMARY = "summary.json"
+PERSONS = "summary.csv"
+_SIDES = {"face_px": "face (px)", "crop_px": "crop (px)"}
 
 
 def dataset_tables(manifest: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per split, per video) counts for reading: persons, videos, sequences, crops and
     windows per split; each video's size, counts and median face and crop sides (px)."""
-    per_video, per_split = summarise(manifest)
-    sides = {"face_px": "face (px)", "crop_px": "crop (px)"}
-    per_video = per_video.astype({k: int for k in sides}).rename(columns=sides)
+    per_video, _, per_split = summarise(manifest)
+    per_video = per_video.astype({k: int for k in _SIDES}).rename(columns=_SIDES)
     # a video's id ends in a hash of its file, which the reader does not need
     per_video["video"] = per_video["video"].str.replace(r"-[0-9a-f]{12}$", "", regex=True)
+    per_split = per_split.astype({"face_px": int}).rename(columns=_SIDES)
     return per_split.set_index("split"), per_video.set_index(["split", "person"])
+
+
+def write_summary(report: BuildReport, out: str | Path, profile: str) -> Path:
+    """``out/summary.csv`` (per person: split, clips, size, fps, sequences, crops, windows,
+    median face, grade) and ``out/summary.json`` (per split, skipped clips, provenance: the
+    manifest's sha256, profile, versions, machine, date) of a build; returns the JSON's path.
+
+    Left as they are when they already describe this manifest and these skipped files, so a
+    re-render changes nothing (a resumed build words its skip reasons "from an earlier run")."""
+    out = Path(out)
+    manifest_sha = sha256_file(report.out / MANIFEST)
+    skipped = [{"file": f, "reason": r} for f, r in report.skipped]
+    path = out / SUMMARY
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old["provenance"]["manifest_sha256"] == manifest_sha and \
+                [s["file"] for s in old["skipped"]] == [s["file"] for s in skipped]:
+            return path
+    _, per_person, per_split = summarise(report.manifest)
+    for table in (per_person, per_split):  # train, val, test in that order
+        table["split"] = pd.Categorical(table["split"], SPLITS, ordered=True)
+    per_person = per_person.sort_values(["split", "person"])
+    per_split = per_split.sort_values("split").astype({"split": str})
+    write_csv(per_person.round({"fps": 2, "face_px": 1}), out / PERSONS)
+    write_json(path, {
+        "provenance": run_provenance(profile, manifest_sha256=manifest_sha,
+                                     dataset=portable_path(report.out)),
+        "high_res_face_px": HIGH_RES_FACE_PX,
+        "splits": per_split.round({"face_px": 1}).to_dict("records"),
+        "skipped": skipped,
+        "build": {"frames_read": report.frames_read, "seconds": round(report.seconds, 1),
+                  "reused_videos": len(report.reused)},
+    })
+    return path
+
+
+def summary_tables(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(per split, per person, skipped) tables of the summary in ``out``, for reading."""
+    out = Path(out)
+    summary = json.loads((out / SUMMARY).read_text())
+    per_split = pd.DataFrame(summary["splits"]).set_index("split")
+    per_split = per_split.astype({"face_px": int}).rename(columns={"face_px": "face (px)"})
+    per_person = pd.read_csv(out / PERSONS).set_index(["split", "person"])
+    per_person = per_person.astype({"face_px": int}).rename(columns={"face_px": "face (px)"})
+    skipped = skipped_table([(s["file"], s["reason"]) for s in summary["skipped"]])
+    return per_split, per_person, skipped
+
+
+def trained_on(results: str | Path, manifest_sha: str) -> pd.DataFrame:
+    """Which dataset manifest each committed search in ``results/search`` was made on (its
+    provenance's flow-net cache key), beside this dataset's: ``same`` says whether they agree."""
+    rows = []
+    for file in sorted(Path(results).glob("search/*/provenance.json")):
+        key = (json.loads(file.read_text()).get("ofr_cache") or {}).get("key", {})
+        recorded = key.get("manifest_sha256", "")
+        rows.append({"search": file.parent.name, "manifest": recorded[:12] or "not recorded",
+                     "same as this dataset": recorded == manifest_sha})
+    return pd.DataFrame(rows, columns=["search", "manifest", "same as this dataset"]
+                        ).set_index("search")
 
 
 def skipped_table(skipped: list[tuple[str, str]]) -> pd.DataFrame:
