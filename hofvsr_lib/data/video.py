@@ -1,10 +1,15 @@
-"""Video decoding with OpenCV, with one clear error per kind of bad file.
+"""Video decoding with OpenCV, upright, with one clear error per kind of bad file.
 
 :class:`VideoReader` opens a file, raising :class:`VideoError` (whose message names the file
 and the reason) for a missing, empty, unreadable or still-image file; its
 :meth:`~VideoReader.frames` generator yields ``(index, RGB uint8 frame)`` for the wanted
 indices and decodes the others cheaply (``grab`` only). A stream that ends before the
 point its header promised is noted in :attr:`VideoReader.truncated`.
+
+Frames come out as a player shows them: a stream with a display matrix (a phone's portrait
+video: landscape pixels turned by 90 or 270 degrees) is turned upright by OpenCV's FFmpeg
+backend (``CAP_PROP_ORIENTATION_AUTO``, asked for explicitly), and :attr:`VideoReader.info`
+gives the upright size, so the face detector sees upright faces.
 
 FFmpeg's own console messages about corrupt streams are silenced (``OPENCV_FFMPEG_LOGLEVEL``,
 set only when the user has not set it): the builder prints one line per file instead.
@@ -60,7 +65,7 @@ class VideoReader:
             raise VideoError(self.path, "empty file (0 bytes)")
         if self.path.suffix.lower() in IMAGE_EXTENSIONS:
             raise VideoError(self.path, "a still image, not a video")
-        cap = cv2.VideoCapture(str(self.path))
+        cap = _capture(self.path)
         try:
             if not cap.isOpened():
                 raise VideoError(self.path, "cannot be opened as a video (corrupt, truncated, "
@@ -90,7 +95,7 @@ class VideoReader:
         point its header promised.
         """
         stop = None if indices is None or to_end else max(indices, default=-1) + 1
-        cap = cv2.VideoCapture(str(self.path))
+        cap = _capture(self.path)
         self.decoded = 0
         self.truncated = False
         try:
@@ -111,6 +116,13 @@ class VideoReader:
             cap.release()
         expected = self.info.n_frames if stop is None else min(stop, self.info.n_frames or stop)
         self.truncated = self.info.n_frames > 0 and self.decoded < 0.95 * expected - 1
+
+
+def _capture(path: Path) -> cv2.VideoCapture:
+    """An OpenCV capture of ``path`` that turns frames by the stream's display matrix."""
+    cap = cv2.VideoCapture(str(path))
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+    return cap
 
 
 def frame_plan(n_frames: int, max_frames: int | None, chunk: int = 48, step: int = 1) -> list[int]:

@@ -3,8 +3,11 @@ no system FFmpeg is needed.
 
 * :func:`probe` checks a file before any work and raises :class:`VideoError` (the message names
   the file and the problem) for a missing, empty, still-image, non-video or undecodable file.
-* :class:`FrameDecoder` yields RGB uint8 frames; a stream that breaks off part-way (a
-  truncated file) ends the iteration and leaves the reason in :attr:`FrameDecoder.broken`.
+* :class:`FrameDecoder` yields RGB uint8 frames, upright: a stream whose display matrix turns
+  it (phones store portrait video as landscape pixels plus a 90 or 270 degree matrix) is turned
+  as a player shows it, so the detector sees upright faces and the output, upright pixels
+  without a matrix, plays as the input did. A stream that breaks off part-way (a truncated
+  file) ends the iteration and leaves the reason in :attr:`FrameDecoder.broken`.
 * :class:`H264Writer` encodes packed YUV 4:2:0 frames (BT.601 limited range, the colour
   protocol of :mod:`hofvsr_lib.imaging`, tagged as such in the stream) with libx264 to a
   hidden file beside the output; :meth:`~H264Writer.finish` copies the input's audio track
@@ -38,13 +41,28 @@ _STILL_FORMATS = ("image2", "_pipe", "gif", "apng", "webp")
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """What the container says about a video (``n_frames`` 0: not stated)."""
+    """What the container says about a video: its size as shown (upright), ``rotation`` the
+    display matrix's counter-clockwise turn (0, 90, 180, 270), ``n_frames`` 0: not stated."""
 
     width: int
     height: int
     fps: Fraction
     n_frames: int
     audio: str | None  # codec of the first audio track, None without one
+    rotation: int = 0
+
+
+def quarter_turns(frame: av.VideoFrame) -> int:
+    """How many quarter turns counter-clockwise a player gives ``frame`` (its display matrix,
+    PyAV's ``rotation``, rounded to a multiple of 90 degrees): 0 to 3."""
+    return round(frame.rotation / 90) % 4
+
+
+def upright(frame: av.VideoFrame) -> np.ndarray:
+    """``frame`` as RGB uint8 (H, W, 3), turned as a player shows it."""
+    rgb = frame.to_ndarray(format="rgb24")
+    turns = quarter_turns(frame)
+    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -74,15 +92,18 @@ def probe(path: str | Path) -> VideoInfo:
             rate = stream.average_rate or stream.guessed_rate or Fraction(25)
             audio = container.streams.audio[0].codec_context.name if container.streams.audio \
                 else None
-            return VideoInfo(first.width, first.height, Fraction(rate).limit_denominator(1001),
-                             int(stream.frames or 0), audio)
+            turns = quarter_turns(first)
+            width, height = (first.height, first.width) if turns % 2 else (first.width,
+                                                                             first.height)
+            return VideoInfo(width, height, Fraction(rate).limit_denominator(1001),
+                             int(stream.frames or 0), audio, 90 * turns)
     except av.FFmpegError as err:
         raise VideoError(path, f"cannot be read as a video ({err.strerror or err})") from err
 
 
 class FrameDecoder:
-    """The frames of a video as RGB uint8 (H, W, 3) arrays, in order (FFmpeg's own frame
-    threads decode)."""
+    """The frames of a video as upright RGB uint8 (H, W, 3) arrays (:func:`upright`), in
+    order (FFmpeg's own frame threads decode)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -96,7 +117,7 @@ class FrameDecoder:
                 stream.thread_type = "AUTO"
                 for frame in container.decode(stream):
                     self.decoded += 1
-                    yield frame.to_ndarray(format="rgb24")
+                    yield upright(frame)
         except av.FFmpegError as err:
             self.broken = f"decoding stopped after {self.decoded} frames ({err.strerror or err})"
 
