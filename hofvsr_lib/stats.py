@@ -1,23 +1,39 @@
-"""Uncertainty of the quality numbers: bootstrap confidence intervals over the test data.
+"""Uncertainty of the quality numbers: two 95% intervals, for two questions.
 
 Scores are kept per window (``results/final/<variant>_scores.csv``: seed, person, sequence,
-window, psnr, ssim, bicubic_psnr, bicubic_ssim). Neighbouring windows of one sequence are
-nearly the same picture, so the unit of resampling is the *sequence*, drawn with replacement
-within each person (stratified: every bootstrap sample keeps every test person), and, when a
-network was trained with several seeds, the seeds are drawn with replacement too, so the
-interval holds both the data's and the training's variation. The estimate itself is the mean
-over windows (and seeds), as ``hofvsr evaluate`` reports it.
+window, psnr, ssim, bicubic_psnr, bicubic_ssim).
+
+*These persons* (:func:`bootstrap`): neighbouring windows of one sequence are nearly the same
+picture, so the unit of resampling is the *sequence*, drawn with replacement within each person
+(stratified: every bootstrap sample keeps every test person), and, when a network was trained
+with several seeds, the seeds are drawn with replacement too. The interval holds the variation
+of the sequences and of the training, *conditional on the test persons*: it says how well the
+network does on these people's faces. The estimate is the mean over windows (and seeds), as
+``hofvsr evaluate`` reports it.
+
+*New faces* (:func:`new_faces`): the persons themselves are a sample of the faces a network
+will meet. The estimate is the mean over persons of each person's mean (over its windows and
+seeds); the interval is a t-interval whose squared standard error adds the persons' part
+(the variance of the person means over the number of persons) and the seeds' part (the
+variance of the seed means over the number of seeds: a seed moves every person at once, so
+the person means do not see it), with Welch-Satterthwaite degrees of freedom. This counts the
+person x seed interaction twice, which errs on the wide side. A t-interval rather than a
+bootstrap over persons: with 3 persons a bootstrap draws at most 10 distinct sets of persons
+and its interval can never leave the range of their means (it covers far less than 95%); the
+t-interval's width at 2 degrees of freedom is the honest price of knowing 3 faces.
 
 A paired difference (network A minus network B) is taken window by window on the same test
 windows, seed ``k`` of A against seed ``k`` of B (a seedless baseline such as bicubic is
-paired with every seed), then bootstrapped the same way. Its verdict is "higher" or "lower"
-when the 95% interval excludes zero, else "undecided".
+paired with every seed), and gets both intervals. Its verdict is "higher" or "lower" when the
+new-faces interval excludes zero, else "undecided"; the verdict on these persons alone is kept
+beside it (``verdict_these_persons``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 CONFIDENCE = 0.95
 N_BOOT = 2000
@@ -62,7 +78,7 @@ def bootstrap(scores: pd.DataFrame, value: str = "psnr", n_boot: int = N_BOOT,
 
 def paired(a: pd.DataFrame, b: pd.DataFrame | None = None, value: str = "psnr",
            n_boot: int = N_BOOT, seed: int = 0) -> dict:
-    """A minus B, window by window (see module docstring), with its bootstrap CI and verdict;
+    """A minus B, window by window (see module docstring), with both intervals and the verdict;
     without ``b``, A minus bicubic (``a``'s ``bicubic_<value>`` column)."""
     keys = ["person", "sequence", "window"]
     if b is None:
@@ -78,9 +94,36 @@ def paired(a: pd.DataFrame, b: pd.DataFrame | None = None, value: str = "psnr",
             raise ValueError("the two networks were not scored on the same test windows")
         diff = merged.assign(diff=merged[value] - merged[f"{value}_b"])
     result = bootstrap(diff, "diff", n_boot, seed)
-    lo, hi = result["ci"]
-    result["verdict"] = "higher" if lo > 0 else "lower" if hi < 0 else "undecided"
-    return result
+    result["new_faces"] = new_faces(diff, "diff")
+    return {**result, "verdict_these_persons": verdict(result["ci"]),
+            "verdict": verdict(result["new_faces"]["ci"])}
+
+
+def verdict(ci: list[float]) -> str:
+    """"higher" / "lower" when the interval of a difference excludes zero, else "undecided"
+    (also for a NaN interval)."""
+    lo, hi = ci
+    return "higher" if lo > 0 else "lower" if hi < 0 else "undecided"
+
+
+def new_faces(scores: pd.DataFrame, value: str = "psnr") -> dict:
+    """Mean over persons of ``value`` with a t-interval for new faces and new seeds (see the
+    module docstring). Returns ``{"mean", "ci", "se", "df", "n_persons", "n_seeds"}``; the
+    interval is NaN with fewer than 2 persons (nothing to generalise from)."""
+    table = scores.groupby(["person", "seed"])[value].mean().unstack("seed").to_numpy(float)
+    n_persons, n_seeds = table.shape
+    mean, ci, se, df = float(table.mean()), [np.nan, np.nan], np.nan, np.nan
+    if n_persons > 1:
+        parts = [(table.mean(1).var(ddof=1) / n_persons, n_persons - 1)]
+        if n_seeds > 1:
+            parts.append((table.mean(0).var(ddof=1) / n_seeds, n_seeds - 1))
+        var = sum(v for v, _ in parts)
+        df = var ** 2 / sum(v ** 2 / d for v, d in parts) if var > 0 else np.inf
+        se = float(np.sqrt(var))
+        half = float(scipy_stats.t.ppf((1 + CONFIDENCE) / 2, df)) * se
+        ci = [mean - half, mean + half]
+    return {"mean": mean, "ci": ci, "se": se, "df": float(df), "n_persons": n_persons,
+            "n_seeds": n_seeds}
 
 
 def per_person(scores: pd.DataFrame, value: str = "psnr") -> dict[str, float]:
@@ -94,6 +137,7 @@ def seed_spread(scores: pd.DataFrame, value: str = "psnr") -> dict[str, float]:
 
 
 def summary(scores: pd.DataFrame, value: str = "psnr") -> dict:
-    """Mean, CI, per-person and per-seed means of one network's scores."""
-    return {**bootstrap(scores, value), "per_person": per_person(scores, value),
-            "per_seed": seed_spread(scores, value)}
+    """Mean and CI on these persons, mean and CI for new faces, per-person and per-seed means
+    of one network's scores."""
+    return {**bootstrap(scores, value), "new_faces": new_faces(scores, value),
+            "per_person": per_person(scores, value), "per_seed": seed_spread(scores, value)}

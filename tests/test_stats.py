@@ -1,4 +1,5 @@
-"""Bootstrap intervals over sequences (stratified by person) and seeds, paired differences."""
+"""Bootstrap intervals over sequences (stratified by person) and seeds, new-faces t-intervals
+over persons and seeds, paired differences and their verdicts."""
 
 import numpy as np
 import pandas as pd
@@ -54,3 +55,39 @@ def test_per_person_and_per_seed_means():
     summary = stats.summary(s)
     assert set(summary["per_person"]) == {"p0", "p1", "p2"}
     assert abs(summary["per_seed"]["1"] - summary["per_seed"]["0"] - 0.05) < 1e-9
+
+
+def test_new_faces_is_a_t_interval_over_person_means_with_the_seed_part_added():
+    s = scores(seeds=(0,))
+    person_means = s.groupby("person")["psnr"].mean().to_numpy()
+    half = 4.302652729911275 * person_means.std(ddof=1) / np.sqrt(3)  # t(0.975, 2 df)
+    r = stats.new_faces(s)
+    assert r["mean"] == np.mean(person_means) and r["df"] == 2
+    assert np.allclose(r["ci"], [r["mean"] - half, r["mean"] + half])
+    # three seeds shifted by 0, 0.05, 0.1: the seed means' variance / 3 joins the persons'
+    three = stats.new_faces(scores())
+    seed_var, person_var = 0.05 ** 2 / 3, person_means.var(ddof=1) / 3
+    assert np.isclose(three["se"] ** 2, person_var + seed_var)
+    assert 2 < three["df"] < 4  # Welch-Satterthwaite between the parts' 2 + 2
+    # persons 2 dB apart: far wider than the interval on these persons
+    conditional = stats.bootstrap(s)["ci"]
+    assert r["ci"][1] - r["ci"][0] > 5 * (conditional[1] - conditional[0])
+
+
+def test_a_verdict_needs_the_new_faces_interval_to_exclude_zero():
+    a, b = scores(shift=0.1, noise=0.1), scores(noise=0.1)
+    a.loc[a["person"] == "p0", "psnr"] -= 0.35  # one person goes the other way
+    diff = stats.paired(a, b)
+    assert diff["verdict_these_persons"] == "lower"  # these three persons: a is worse ...
+    assert diff["new_faces"]["ci"][0] < 0 < diff["new_faces"]["ci"][1]
+    assert diff["verdict"] == "undecided"  # ... a new face may go either way
+    same = stats.paired(scores(shift=0.1), scores())  # the same shift on every window
+    assert np.allclose(same["new_faces"]["ci"], [0.1, 0.1])
+    assert same["verdict"] == "higher"
+
+
+def test_one_person_says_nothing_about_new_faces():
+    s = scores()
+    r = stats.new_faces(s[s["person"] == "p0"])
+    assert r["n_persons"] == 1 and np.isnan(r["ci"]).all()
+    assert stats.verdict(r["ci"]) == "undecided"

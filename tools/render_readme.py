@@ -1,25 +1,41 @@
-"""Rewrite the README's generated block (the speed tables) from the committed results:
-``.venv/bin/python tools/render_readme.py`` (tests/test_committed.py checks it is current)."""
+"""Rewrite the README's generated blocks from the committed results:
+``.venv/bin/python tools/render_readme.py`` (tests/test_committed.py checks they are current).
+
+Each block sits between ``<!-- NAME:begin ... -->`` and ``<!-- NAME:end -->``: ``speed`` (the
+speed tables, from ``results/bench/bench*.json``), ``evidence`` (Table 3's networks, from
+``results/table3.*``) and ``claims`` (the paper's claims, from ``results/``).
+"""
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hofvsr_lib.report.claims import claims_markdown  # noqa: E402
 from hofvsr_lib.report.speed import speed_markdown  # noqa: E402
+from hofvsr_lib.report.table3 import readme_markdown  # noqa: E402
 
-BLOCK = re.compile(r"(<!-- speed:begin.*?-->\n).*?(<!-- speed:end -->)", re.S)
+RESULTS = ROOT / "results"
+BLOCKS: dict[str, Callable[[], str]] = {
+    "speed": lambda: speed_markdown(sorted((RESULTS / "bench").glob("bench*.json"))),
+    "evidence": lambda: readme_markdown(RESULTS),
+    "claims": lambda: claims_markdown(RESULTS),
+}
 
 
 def rendered(readme: str) -> str:
-    """``readme`` with its speed block rendered from ``results/bench/bench*.json``."""
-    benches = sorted((ROOT / "results" / "bench").glob("bench*.json"))
-    tables = speed_markdown(benches).replace("\\", "\\\\")
-    return BLOCK.sub(lambda m: m.group(1) + tables + m.group(2), readme)
+    """``readme`` with each generated block that it holds rendered from ``results/``."""
+    for name, render in BLOCKS.items():
+        block = re.compile(rf"(<!-- {name}:begin.*?-->\n).*?(<!-- {name}:end -->)", re.S)
+        if block.search(readme):
+            text = render()
+            readme = block.sub(lambda m, text=text: m.group(1) + text + m.group(2), readme)
+    return readme
 
 
 if __name__ == "__main__":
