@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -233,9 +234,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only the notebooks whose name starts with these, e.g. 03 04")
     parser.add_argument("--port", type=int, help="NNI web UI port the searches try first "
                         "(default 8080; a busy port moves to the next free one)")
+    from .search.launcher import add_ui_host_argument
+
+    add_ui_host_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.ui_host:  # the searches' notebooks run in kernels that inherit the environment
+        from .search.launcher import UI_HOST_ENV
+
+        os.environ[UI_HOST_ENV] = args.ui_host
     dirs = default_dirs(args.profile)
     reproduce(args.profile, (args.data or dirs["data"]).resolve(),
               (args.results or dirs["results"]).resolve(), (args.book or dirs["book"]).resolve(),

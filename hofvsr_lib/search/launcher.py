@@ -26,24 +26,35 @@ new experiment only gets the remaining trial count and time, and the tuner is to
 results. A trial cancelled by the stop does not count against the budget. Interrupts (SIGINT,
 SIGTERM) stop the NNI experiment; a manager left behind by a SIGKILL is stopped when the search
 resumes. A busy web UI port is replaced by the next free one, said on screen.
+
+The web UI (NNI's REST server: it can also stop the experiment) listens on 127.0.0.1 only,
+unless ``ui_host`` is ``0.0.0.0`` (every interface, NNI's own behaviour) or trials run on other
+machines, which report to it. NNI 3.0 has no option for this (its manager's REST server,
+``nni_node/rest_server/index.js``, calls ``app.listen(port)``): :func:`ui_listening_on`
+preloads a few lines into the manager's Node.js that give a server started without a host
+the chosen one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
+import tempfile
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..atomic import write_json
 from ..devices import add_device_arguments, apply_device_arguments
-from ..profiles import Profile, get_profile
+from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import machine_info, software_versions
 from ..training.cached import cube_cache
 from ..vocabulary import STRATEGIES
@@ -58,6 +69,22 @@ MODES = ("cached", "joint")
 DEFAULT_PORT = 8080
 HANG_GRACE_S = 120  # beyond the NNI duration cap, the launcher stops a stalled experiment
 NO_TRIAL_S = 300  # an experiment with no trial this long after its start has a dead tuner
+LOCALHOST, ALL_INTERFACES = "127.0.0.1", "0.0.0.0"
+# where the web UI listens; the only two that NNI's own clients (the launcher, the tuner, the
+# trials: all of them call http://localhost:PORT) can reach
+UI_HOSTS = (LOCALHOST, ALL_INTERFACES)
+UI_HOST_ENV = "HOFVSR_UI_HOST"  # the default of ui_host (``hofvsr reproduce --ui-host`` sets it)
+# Preloaded into NNI's manager (NODE_OPTIONS=--require): a server told to listen on a port and
+# no host listens on HOST (an explicit host is left alone).
+_LISTEN_JS = """const net = require('net');
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] === 'number' && (args[1] == null || typeof args[1] === 'function')) {
+    args.splice(1, args[1] == null ? 1 : 0, HOST);
+  }
+  return listen.apply(this, args);
+};
+"""
 
 
 class SearchInterrupted(Exception):
@@ -210,11 +237,12 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
                port: int = DEFAULT_PORT, mode: str | None = None, seed: int | None = None,
                device: str | None = None, threads: int | None = None, space: str = "choice",
                assessor: bool = True, machines: list[dict] | None = None,
-               poll_s: float = 2.0) -> dict:
+               poll_s: float = 2.0, ui_host: str | None = None) -> dict:
     """Run (or resume) one search with a profile (name or object); returns its provenance.
     ``mode`` defaults to the profile's; ``space`` is ``choice`` (the paper's) or ``ordinal``;
     ``assessor=False`` switches the profile's assessor off; ``machines`` runs the trials on
-    them through NNI's remote training service (``remote``) instead of on this host."""
+    them through NNI's remote training service (``remote``) instead of on this host;
+    ``ui_host``: where the web UI listens (:func:`ui_host_for`)."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
     sp = profile.search
     shown_data = str(data) if data else None  # as given (provenance holds no machine paths)
@@ -223,6 +251,7 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     mode = mode or sp.mode
     seed = profile.seed if seed is None else seed
     _check_choices(strategy, mode, space)
+    ui_host = ui_host_for(ui_host, machines)
     name = search_name(strategy, mode, space, assessor or not sp.assessor)  # suffix: switched off
     sdir = Path(out) / name
     sdir.mkdir(parents=True, exist_ok=True)
@@ -256,22 +285,66 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
                tuner_seed + 1000 * len(sessions), remaining, time_left,
                gpu=device == "cuda" if machines else device != "cpu")
     _run_session(exp, _port(port, name), prov, prov_path, records, nni_dir, tag,
-                 sp.max_trials, time_left, poll_s)
+                 sp.max_trials, time_left, poll_s, ui_host)
     return prov
+
+
+def ui_host_for(ui_host: str | None, machines: list[dict] | None) -> str:
+    """Where the web UI listens: ``ui_host`` (one of :data:`UI_HOSTS`), else
+    ``$HOFVSR_UI_HOST``, else 127.0.0.1, or every interface when a trial machine is another
+    host (its trials report to the manager's port)."""
+    remote = any(str(m.get("host")) not in (LOCALHOST, "localhost", "::1")
+                 for m in machines or [])
+    host = ui_host or os.environ.get(UI_HOST_ENV) or (ALL_INTERFACES if remote else LOCALHOST)
+    if host not in UI_HOSTS:
+        raise ValueError(f"web UI host {host!r}: use {LOCALHOST} (this machine only) or "
+                         f"{ALL_INTERFACES} (every interface)")
+    return host
+
+
+@contextmanager
+def ui_listening_on(host: str) -> Iterator[None]:
+    """While NNI's manager starts inside the block, its web UI is made to listen on ``host``:
+    :data:`_LISTEN_JS` preloaded through ``NODE_OPTIONS`` (the manager's node inherits this
+    process's environment, restored afterwards); ``0.0.0.0`` is NNI's own behaviour."""
+    if host == ALL_INTERFACES:
+        yield
+        return
+    before = os.environ.get("NODE_OPTIONS")
+    with tempfile.TemporaryDirectory(prefix="hofvsr-nni-") as tmp:
+        script = Path(tmp, "listen_host.js")
+        script.write_text(_LISTEN_JS.replace("HOST", json.dumps(host)))
+        os.environ["NODE_OPTIONS"] = f"{before or ''} --require {json.dumps(str(script))}".strip()
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("NODE_OPTIONS", None)
+            else:
+                os.environ["NODE_OPTIONS"] = before
+
+
+def _ui_line(name: str, experiment_id: str, port: int, host: str) -> str:
+    """What the launcher says about the web UI when an experiment starts."""
+    where = (f"this machine only (from another: ssh -L {port}:localhost:{port} THIS-HOST, "
+             f"then open that URL there)" if host == LOCALHOST else
+             f"WARNING: listening on every interface: whoever reaches this machine on port "
+             f"{port} can watch and stop the search (--ui-host {LOCALHOST} keeps it here)")
+    return f"{name}: NNI experiment {experiment_id}, web UI http://localhost:{port}, {where}"
 
 
 def _run_session(exp, port: int, prov: dict, prov_path: Path, records: TrialRecords,
                  nni_dir: Path, tag: tuple, max_trials: int, time_left: float,
-                 poll_s: float) -> None:
+                 poll_s: float, ui_host: str = LOCALHOST) -> None:
     """One NNI experiment of a search, from start to stop: its session entry in ``prov``
     (written as it goes), the records synced at the end, Ctrl-C and SIGTERM turned into a
-    clean stop (then re-raised as KeyboardInterrupt)."""
+    clean stop (then re-raised as KeyboardInterrupt); the web UI on ``ui_host``."""
     sessions = prov["sessions"]
     session = len(sessions)
     remaining = exp.config.max_trial_number
     history = [{"parameter": {k: int(r[k]) for k in SEARCH_SPACE}, "value": float(r["final_psnr"])}
                for r in records.succeeded()]
-    info = {"session": session, "experiment_id": exp.id, "port": port,
+    info = {"session": session, "experiment_id": exp.id, "port": port, "ui_host": ui_host,
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "trials_before": records.completed(), "max_trial_number": remaining,
             "max_experiment_duration": exp.config.max_experiment_duration, "status": "RUNNING",
@@ -281,10 +354,11 @@ def _run_session(exp, port: int, prov: dict, prov_path: Path, records: TrialReco
     start = time.perf_counter()
     status = "RUNNING"
     try:
-        exp.start(port)
+        with ui_listening_on(ui_host):
+            exp.start(port)
         prov["running"] = {"pid": exp._proc.pid, "experiment_id": exp.id, "session": session}
         write_json(prov_path, prov)
-        print(f"{tag[0]}: NNI experiment {exp.id}, web UI http://localhost:{port}", flush=True)
+        print(_ui_line(tag[0], exp.id, port, ui_host), flush=True)
         status = _poll(exp, port, history, records, nni_dir, session, tag, max_trials,
                        time_left, poll_s)
     except SearchInterrupted:
@@ -486,13 +560,25 @@ def _import_history(port: int, history: list[dict]) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
+def add_ui_host_argument(parser: argparse.ArgumentParser) -> None:
+    """``--ui-host``, for ``hofvsr search`` and ``hofvsr reproduce``."""
+    parser.add_argument("--ui-host", choices=UI_HOSTS, default=None,
+                        help=f"where NNI's web UI listens: {LOCALHOST} (default: this machine "
+                             f"only; forward the port over SSH to watch from another) or "
+                             f"{ALL_INTERFACES} (every interface: anyone who reaches the port "
+                             f"can stop the search; the default when trials run on other "
+                             f"machines)")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", choices=STRATEGIES, required=True)
-    parser.add_argument("--profile", default="cpu", help="smoke, cpu or paper (default cpu)")
+    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES),
+                        help="default cpu")
     parser.add_argument("--out", default="results/search",
                         help="output root; records go to OUT/<search>/ (default results/search)")
     parser.add_argument("--data", default="data/faces", help="dataset directory (manifest.csv)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="NNI web UI port")
+    add_ui_host_argument(parser)
     parser.add_argument("--mode", choices=MODES, default=None,
                         help="cached: trials train the SR net on frozen OFR draft cubes; "
                              "joint: trials train the whole network (default: the profile's)")
@@ -515,7 +601,8 @@ def run(args: argparse.Namespace) -> int:
         machines = load_machines(args.machines) if args.machines else None
         prov = run_search(args.strategy, args.profile, args.out, args.data, args.port, args.mode,
                           args.seed, args.device, args.threads, args.space,
-                          assessor=not args.no_assessor, machines=machines)
+                          assessor=not args.no_assessor, machines=machines,
+                          ui_host=args.ui_host)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
