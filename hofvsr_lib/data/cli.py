@@ -13,8 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
     b = sub.add_parser(
         "build", help="videos -> face sequences (PNG crops) + manifest.csv",
-        description="Detect, track and crop the main face of every video into aligned HR "
-                    "sequences, split train/val/test by person, write OUT/manifest.csv. "
+        description="Detect, track and crop the main face of every video (one per person "
+                    "in the default clips with several people) into aligned HR sequences, "
+                    "split train/val/test by person, write OUT/manifest.csv. "
                     "Re-running resumes: videos already done with the same settings are "
                     "reused (keyed by content hash).")
     b.add_argument("--videos", type=Path, default=None,
