@@ -105,6 +105,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if min(args.size) < 1:
+        raise ValueError(f"--size {' '.join(map(str, args.size))}: H and W must be at least 1")
     rows = table3_complexity(*args.size)
     if args.json:
         print(json.dumps(rows, indent=2))

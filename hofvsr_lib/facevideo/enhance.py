@@ -44,12 +44,14 @@ T = TypeVar("T")
 
 @dataclass
 class EnhanceResult:
-    """What ``enhance_video`` did: stage times, faces shrunk to ``max_face``, and why decoding
-    stopped early (None: the whole input was read)."""
+    """What ``enhance_video`` did: stage times, faces shrunk to ``max_face``, why decoding
+    stopped early (None: the whole input was read) and how many damaged audio packets of the
+    input were left out."""
 
     times: StageTimes
     scaled: int
     broken: str | None
+    audio_dropped: int = 0
 
 
 def read_ahead(items: Iterable[T], depth: int = QUEUE) -> Iterator[T]:
@@ -121,7 +123,7 @@ def enhance_video(src: str | Path, dst: str | Path, model: nn.Module | None,
         boxes_for = tracked_boxes(device, every=detect_every)
     enhancer = FaceEnhancer(model, device, max_face=max_face, half=half)
     times = enhancer.times
-    decoder = FrameDecoder(src)
+    decoder = FrameDecoder(src, expected=info.n_frames)
     frames = _frames_with_boxes(islice(decoder, max_frames),
                                 boxes_for if model is not None else None, times)
 
@@ -150,7 +152,7 @@ def enhance_video(src: str | Path, dst: str | Path, model: nn.Module | None,
             raise VideoError(src, decoder.broken or "no frame could be decoded")
         writer.finish(audio_from=src if info.audio else None)
     times.wall = time.perf_counter() - start
-    return EnhanceResult(times, enhancer.scaled, decoder.broken)
+    return EnhanceResult(times, enhancer.scaled, decoder.broken, writer.audio_dropped)
 
 
 def model_or_random(checkpoint: Path | None, device: str | torch.device,
@@ -223,6 +225,9 @@ def run(args: argparse.Namespace) -> int:
     if result.scaled:
         print(f"{result.scaled} face crops were larger than --max-face {args.max_face} px and "
               "were scaled down for the network")
+    if result.audio_dropped:
+        print(f"warning: {args.input}: {result.audio_dropped} damaged audio packets do not "
+              f"decode; {args.output} has the others", file=sys.stderr)
     if result.broken:
         print(f"warning: {args.input}: {result.broken}; {args.output} has those frames",
               file=sys.stderr)

@@ -11,8 +11,9 @@ no system FFmpeg is needed.
 * :class:`H264Writer` encodes packed YUV 4:2:0 frames (BT.601 limited range, the colour
   protocol of :mod:`hofvsr_lib.imaging`, tagged as such in the stream) with libx264 to a
   hidden file beside the output; :meth:`~H264Writer.finish` copies the input's audio track
-  in (or re-encodes it to AAC when the container cannot hold its codec) and only then renames
-  the file to its final name, so an interrupted run never leaves a half-written output.
+  in (or re-encodes it to AAC when the container cannot hold its codec), leaving out the
+  packets of a damaged track that do not decode, and only then renames the file to its final
+  name, so an interrupted run never leaves a half-written output, nor one that does not play.
 
 Why PyAV rather than imageio-ffmpeg (both bundle FFmpeg with libx264): frames go to the encoder
 in-process as YUV planes (no pipe to a subprocess, no RGB conversion on the CPU) and the audio
@@ -103,10 +104,12 @@ def probe(path: str | Path) -> VideoInfo:
 
 class FrameDecoder:
     """The frames of a video as upright RGB uint8 (H, W, 3) arrays (:func:`upright`), in
-    order (FFmpeg's own frame threads decode)."""
+    order (FFmpeg's own frame threads decode); ``expected``: the frames the header promises
+    (0: unknown), fewer of them count as a stream broken off."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, expected: int = 0) -> None:
         self.path = Path(path)
+        self.expected = expected
         self.decoded = 0
         self.broken: str | None = None  # why decoding stopped early, if it did
 
@@ -120,6 +123,10 @@ class FrameDecoder:
                     yield upright(frame)
         except av.FFmpegError as err:
             self.broken = f"decoding stopped after {self.decoded} frames ({err.strerror or err})"
+            return
+        if self.decoded < self.expected:
+            self.broken = (f"the stream breaks off after {self.decoded} of the "
+                           f"{self.expected} frames its header promises")
 
 
 class H264Writer:
@@ -141,6 +148,7 @@ class H264Writer:
         cc = self._stream.codec_context  # BT.601 limited range, as imaging's rgb_to_ycbcr
         cc.colorspace, cc.color_range = 6, 1  # AVCOL_SPC_SMPTE170M, AVCOL_RANGE_MPEG
         self.frames = 0
+        self.audio_dropped = 0  # damaged audio packets of the input left out by finish()
 
     def write(self, yuv: np.ndarray) -> None:
         """Encode one frame: a packed yuv420p uint8 array (1.5 H, W) (Y, then U, then V)."""
@@ -156,7 +164,8 @@ class H264Writer:
         self._container.close()
         src = self.partial
         if audio_from is not None:
-            src = _with_audio(self.partial, Path(audio_from), self.frames / self.fps)
+            src, self.audio_dropped = _with_audio(self.partial, Path(audio_from),
+                                                  self.frames / self.fps)
             self.partial.unlink()
             self.partial = src
         os.replace(src, self.path)
@@ -178,6 +187,11 @@ class H264Writer:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None or self.partial.exists():
             self.abort()
+        if isinstance(exc, OSError) and exc.errno and (
+                exc.filename is None or Path(exc.filename).name.startswith(self.partial.stem)):
+            # a write refused (full disk, permission): named by the output, not by PyAV's
+            # hidden file (or by nothing)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
 
 
 def check_output(path: Path) -> None:
@@ -189,10 +203,12 @@ def check_output(path: Path) -> None:
         raise ValueError(f"{path}: output folder {path.parent} does not exist")
 
 
-def _with_audio(video: Path, audio_src: Path, seconds: float) -> Path:
+def _with_audio(video: Path, audio_src: Path, seconds: float) -> tuple[Path, int]:
     """``video`` (``seconds`` long) remuxed with the first audio track of ``audio_src`` into a
     new hidden file: packets copied in time order, audio cut at the video's end and re-encoded
-    to AAC only where the container needs it."""
+    to AAC only where the container needs it. Every audio packet is decoded (checked, when
+    copied): those that do not decode (a damaged input) are left out. Returns the file and how
+    many audio packets were left out."""
     out_path = video.with_name(video.name + ".audio" + video.suffix)
     with av.open(str(video)) as vin, av.open(str(audio_src)) as ain, \
             av.open(str(out_path), "w") as out:
@@ -209,17 +225,24 @@ def _with_audio(video: Path, audio_src: Path, seconds: float) -> Path:
                 if p.dts is not None and p.size:
                     yield float(p.dts * p.time_base), id(p), p, stream
 
+        dropped = 0
         for t, _, packet, stream in heapq.merge(timed(vin.demux(v_in), v_out),
                                                 timed(ain.demux(a_in), a_out)):
             if stream is a_out and t >= seconds:
                 continue  # audio beyond the video's last frame (e.g. with --max-frames)
+            if stream is a_out:
+                try:
+                    frames = packet.decode()
+                except av.FFmpegError:
+                    dropped += 1
+                    continue
             if stream is v_out or copy:
                 packet.stream = stream
                 out.mux(packet)
             else:
-                for frame in packet.decode():
+                for frame in frames:
                     frame.pts = None
                     out.mux(a_out.encode(frame))
         if not copy:
             out.mux(a_out.encode(None))
-    return out_path
+    return out_path, dropped
