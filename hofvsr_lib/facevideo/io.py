@@ -164,8 +164,12 @@ class H264Writer:
         self._container.close()
         src = self.partial
         if audio_from is not None:
-            src, self.audio_dropped = _with_audio(self.partial, Path(audio_from),
-                                                  self.frames / self.fps)
+            seconds = self.frames / self.fps
+            src, self.audio_dropped = _with_audio(self.partial, Path(audio_from), seconds)
+            if not _audio_decodes(src):  # a damaged track's packets, copied, may not decode
+                src.unlink()
+                src, self.audio_dropped = _with_audio(self.partial, Path(audio_from), seconds,
+                                                      reencode=True)
             self.partial.unlink()
             self.partial = src
         os.replace(src, self.path)
@@ -203,18 +207,31 @@ def check_output(path: Path) -> None:
         raise ValueError(f"{path}: output folder {path.parent} does not exist")
 
 
-def _with_audio(video: Path, audio_src: Path, seconds: float) -> tuple[Path, int]:
+def _audio_decodes(path: Path) -> bool:
+    """Whether every packet of the first audio track of ``path`` decodes."""
+    with av.open(str(path)) as c:
+        try:
+            for packet in c.demux(c.streams.audio[0]):
+                packet.decode()
+        except av.FFmpegError:
+            return False
+    return True
+
+
+def _with_audio(video: Path, audio_src: Path, seconds: float,
+                reencode: bool = False) -> tuple[Path, int]:
     """``video`` (``seconds`` long) remuxed with the first audio track of ``audio_src`` into a
     new hidden file: packets copied in time order, audio cut at the video's end and re-encoded
-    to AAC only where the container needs it. Every audio packet is decoded (checked, when
-    copied): those that do not decode (a damaged input) are left out. Returns the file and how
-    many audio packets were left out."""
+    to AAC where the container needs it (or with ``reencode``). Every audio packet is decoded
+    (checked, when copied): those that do not decode (a damaged input) are left out. Returns
+    the file and how many audio packets were left out."""
     out_path = video.with_name(video.name + ".audio" + video.suffix)
     with av.open(str(video)) as vin, av.open(str(audio_src)) as ain, \
             av.open(str(out_path), "w") as out:
         v_in, a_in = vin.streams.video[0], ain.streams.audio[0]
         v_out = out.add_stream_from_template(v_in)
-        copy = video.suffix.lower() == ".mkv" or a_in.codec_context.name in MP4_AUDIO
+        copy = not reencode and (video.suffix.lower() == ".mkv"
+                                 or a_in.codec_context.name in MP4_AUDIO)
         if copy:
             a_out = out.add_stream_from_template(a_in)
         else:
