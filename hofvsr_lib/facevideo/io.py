@@ -49,7 +49,7 @@ class VideoInfo:
     height: int
     fps: Fraction
     n_frames: int
-    audio: str | None  # codec of the first audio track, None without one
+    audio: str | None  # codec of the first audio track, None without one (or not known)
     rotation: int = 0
 
 
@@ -91,8 +91,10 @@ def probe(path: str | Path) -> VideoInfo:
             if next(frames, None) is None:
                 raise VideoError(path, "a still image (a single frame), not a video")
             rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-            audio = container.streams.audio[0].codec_context.name if container.streams.audio \
+            # a track whose codec FFmpeg cannot tell (a damaged header) counts as no audio
+            codec = container.streams.audio[0].codec_context if container.streams.audio \
                 else None
+            audio = codec.name if codec is not None else None
             turns = quarter_turns(first)
             width, height = (first.height, first.width) if turns % 2 else (first.width,
                                                                              first.height)
