@@ -4,6 +4,7 @@ re-render that leaves it as it was."""
 import json
 from pathlib import Path
 
+import pandas as pd
 from fixtures_data import SMALL_CONFIG
 
 from hofvsr_lib.data.builder import build_dataset
@@ -22,12 +23,15 @@ def test_summary_counts_and_is_left_alone_by_a_rerender(small_data, tmp_path):
     per_split, per_person, skipped = dataset.summary_tables(tmp_path)
     assert list(per_split.index) == ["train", "val", "test"] and skipped.empty
     assert per_split["persons"].sum() == len(per_person) == 3
-    assert per_person["crops"].sum() == per_split["crops"].sum() == len(report.manifest)
+    assert per_split["crops"].sum() == len(report.manifest)
+    persons = pd.read_csv(tmp_path / dataset.PERSONS)  # the CSV holds the crops and clips too
+    assert persons["crops"].sum() == len(report.manifest) and 29.97 in set(persons["fps"])
+    assert set(persons["clips"]) == {"carphone", "single_face", "cap13"}
     # one sequence of 30 crops per person: 28 windows of three consecutive crops each
     assert (per_person["windows"] == 28).all()
     person = per_person.reset_index().set_index("person")
-    assert person.loc["car", "size"] == "176x144" and person.loc["car", "fps"] == 29.97
-    assert person.loc["car", "grade"] == "webcam-grade"  # a 57 px face
+    assert person.loc["car", "size"] == "176x144" and person.loc["car", "fps"] == 30.0
+    assert person.loc["car", "grade"] == "webcam"  # a 57 px face
     assert person.loc["pyfeat", "grade"] == "high-res"  # 214 px
     provenance = json.loads(path.read_text())["provenance"]
     assert provenance["manifest_sha256"] == sha256_file(small_data / MANIFEST)

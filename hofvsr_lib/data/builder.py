@@ -74,6 +74,7 @@ from hofvsr_lib.data.video import (
 from hofvsr_lib.profiles import DatasetProfile
 from hofvsr_lib.provenance import portable_path
 
+EARLIER = " (from an earlier run)"  # ends the reason of a skip found in an earlier run
 FORMAT_VERSION = 3  # bump when the per-video output changes meaning
 
 
@@ -334,7 +335,7 @@ def _load_done(folder: Path, key: dict) -> tuple[pd.DataFrame, str] | None:
     if info.get("key") != key:
         return None
     if info.get("status") == "skipped":
-        raise _Skip(info["reason"] + " (from an earlier run)")
+        raise _Skip(info["reason"] + EARLIER)
     return _read_frames(folder), info.get("warning", "")
 
 

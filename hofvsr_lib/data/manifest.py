@@ -85,7 +85,7 @@ def cap_per_person(df: pd.DataFrame, cap: int | None) -> pd.DataFrame:
 
 HIGH_RES_FACE_PX = 200
 """A person whose median face box is at least this many source pixels is *high-res* (its HR
-crops are downscaled, full of detail); smaller faces are *webcam-grade* (crops enlarged or
+crops are downscaled, full of detail); a smaller face is *webcam* grade (crops enlarged or
 barely shrunk)."""
 
 
@@ -111,14 +111,14 @@ def summarise(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
         windows=("windows", "sum"), face_px=("face_px", "median"),
     ).reset_index()
     per_person["grade"] = per_person["face_px"].ge(HIGH_RES_FACE_PX).map(
-        {True: "high-res", False: "webcam-grade"})
+        {True: "high-res", False: "webcam"})
     per_split = df.groupby("split").agg(
         persons=("person", "nunique"), videos=("video", "nunique"),
         sequences=("sequence", "nunique"), crops=("png", "size"), windows=("windows", "sum"),
         face_px=("face_px", "median"),
     ).reset_index()
     grades = per_person.groupby("split")["grade"].value_counts().unstack(fill_value=0)
-    per_split = per_split.join(grades.reindex(columns=["webcam-grade", "high-res"],
+    per_split = per_split.join(grades.reindex(columns=["webcam", "high-res"],
                                               fill_value=0), on="split")
     for t in (per_video, per_person, per_split):
         t["windows"] = t["windows"].round().astype(int)

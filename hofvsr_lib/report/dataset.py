@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_csv, write_json
-from ..data.builder import BuildReport
+from ..data.builder import EARLIER, BuildReport
 from ..data.dataset import FaceWindows
 from ..data.manifest import HIGH_RES_FACE_PX, MANIFEST, SPLITS, summarise
 from ..data.sources import sha256_file
@@ -41,10 +41,10 @@ def write_summary(report: BuildReport, out: str | Path, profile: str) -> Path:
     manifest's sha256, profile, versions, machine, date) of a build; returns the JSON's path.
 
     Left as they are when they already describe this manifest and these skipped files, so a
-    re-render changes nothing (a resumed build words its skip reasons "from an earlier run")."""
+    re-render changes nothing."""
     out = Path(out)
     manifest_sha = sha256_file(report.out / MANIFEST)
-    skipped = [{"file": f, "reason": r} for f, r in report.skipped]
+    skipped = [{"file": f, "reason": r.removesuffix(EARLIER)} for f, r in report.skipped]
     path = out / SUMMARY
     if path.is_file():
         old = json.loads(path.read_text())
@@ -70,13 +70,17 @@ def write_summary(report: BuildReport, out: str | Path, profile: str) -> Path:
 
 
 def summary_tables(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(per split, per person, skipped) tables of the summary in ``out``, for reading."""
+    """(per split, per person, skipped) tables of the summary in ``out``, for reading (a
+    person's clips and crops, in the CSV, left out: the per-video table names the clips, the
+    windows say as much as the crops)."""
     out = Path(out)
     summary = json.loads((out / SUMMARY).read_text())
     per_split = pd.DataFrame(summary["splits"]).set_index("split")
     per_split = per_split.astype({"face_px": int}).rename(columns={"face_px": "face (px)"})
-    per_person = pd.read_csv(out / PERSONS).set_index(["split", "person"])
-    per_person = per_person.astype({"face_px": int}).rename(columns={"face_px": "face (px)"})
+    per_person = pd.read_csv(out / PERSONS).set_index(["split", "person"]).drop(
+        columns=["clips", "crops"])
+    per_person = per_person.astype({"face_px": int}).round({"fps": 1}).rename(
+        columns={"face_px": "face (px)"})
     skipped = skipped_table([(s["file"], s["reason"]) for s in summary["skipped"]])
     return per_split, per_person, skipped
 
