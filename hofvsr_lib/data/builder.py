@@ -43,6 +43,7 @@ from hofvsr_lib.atomic import write_csv, write_json
 from hofvsr_lib.data.faces import (
     FaceDetector,
     FaceTracker,
+    Track,
     box_side,
     crop_resize,
     crop_square,
@@ -426,7 +427,8 @@ def _detect_faces(reader: VideoReader, wanted: set[int] | None, seats: tuple[Sea
     return {**stats, "faces": faces, "order": order}
 
 
-def _seat_face(k: int, seat: Seat, active: dict, alive: set[int], state: dict, width: int):
+def _seat_face(k: int, seat: Seat, active: dict[int, Track], alive: set[int], state: dict,
+               width: int) -> Track | None:
     """The face of seat ``k`` in this frame (a tracker's Track, or None): its main track
     while that lives and stays in the seat, else the largest face in the seat that no other
     seat has had (``state["owner"]``: track id -> seat)."""

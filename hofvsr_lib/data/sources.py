@@ -23,6 +23,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class Seat:
     x_from: float
     x_to: float
 
-    def holds(self, box, width: int) -> bool:
+    def holds(self, box: Sequence[float], width: int) -> bool:
         """Whether the centre of face ``box`` (x0, y0, x1, y1, pixels) lies in this band."""
         return self.x_from <= (box[0] + box[2]) / 2 / width < self.x_to
 
