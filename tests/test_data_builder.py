@@ -194,3 +194,23 @@ def test_truncated_video_is_used_up_to_its_cut_and_named(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and len(read_manifest(tmp_path / "out")) == 24  # the start is fine
     assert f"Warning {cut}: truncated or damaged: the header promises 765 frames" in out
+
+
+def test_a_face_leaving_its_seat_is_not_given_to_the_next_one():
+    """Position-based identity: a face that walks from the left seat into the right one's
+    band stops being the left person's and never becomes the right person's."""
+    from hofvsr_lib.data.builder import _seat_face
+    from hofvsr_lib.data.faces import FaceTracker
+    from hofvsr_lib.data.sources import Seat
+
+    seats = (Seat("left", 0.0, 0.5), Seat("right", 0.5, 1.0))
+    tracker, state = FaceTracker(), {"main": [None, None], "owner": {}}
+    who = []
+    for t in range(30):
+        x = 100 + 20 * t  # crosses the middle of a 1000 px wide frame at t = 20
+        active = {k.id: k for k in tracker.update((np.array([[x - 40, 100, x + 40, 180]]),
+                                                   np.ones(1)))}
+        alive = {k.id for k in tracker.tracks}
+        who.append([_seat_face(k, s, active, alive, state, 1000) is not None
+                    for k, s in enumerate(seats)])
+    assert who[:20] == [[True, False]] * 20 and who[20:] == [[False, False]] * 10
