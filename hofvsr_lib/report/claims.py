@@ -119,7 +119,7 @@ def levels_off(curve: list[float]) -> bool | None:
     if len(curve) < LEVEL_OFF_MIN_EPOCHS:
         return None
     fall = curve[0] - curve[-1]
-    return fall > 0 and curve[LEVEL_OFF_EPOCH - 1] - curve[-1] <= LEVEL_OFF_SHARE * fall
+    return bool(fall > 0 and curve[LEVEL_OFF_EPOCH - 1] - curve[-1] <= LEVEL_OFF_SHARE * fall)
 
 
 def figure5_claim(curves: list[list[float]], evidence: str, budget: str) -> dict:

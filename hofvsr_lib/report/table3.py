@@ -285,17 +285,20 @@ def verdict_text(table: pd.DataFrame, row: pd.Series, info: dict,
 
 def differences(results: str | Path) -> pd.DataFrame:
     """HO-FVSR (64, 5, 64) minus each network on the same test windows, against the HO-FVSR
-    run of the same protocol, budget and seeds (PSNR, dB, both 95% intervals, verdict)."""
+    run of the same protocol, budget and seeds (PSNR, dB, both 95% intervals), its verdict
+    (new faces), the verdict on these persons alone, and the budget it holds at."""
     full, info = read_table3(results)
     names = dict(zip(full["variant"], full["model"], strict=True))
+    by_variant = full.set_index("variant")
     t = full[full["ho_reference"].notna()]
     rows = [r for _, r in t.iterrows()]
     return pd.DataFrame({
         "network": t["model"], "against": t["ho_reference"].map(names),
-        "PSNR difference (dB) [95% CI, these persons]": [interval_text(r, "ho_minus_db")
-                                                         for r in rows],
-        "[95% CI, new faces]": [interval_text(r, "ho_minus_db", faces=True) for r in rows],
-        "verdict (new faces)": [verdict_text(full, r, info) for r in rows],
+        "PSNR difference (dB), these persons": [interval_text(r, "ho_minus_db") for r in rows],
+        "new faces": [interval_text(r, "ho_minus_db", faces=True) for r in rows],
+        "verdict (new faces)": t["ho_verdict"].map(VERDICTS),
+        "on these persons alone": t["ho_verdict_these_persons"].map(VERDICTS),
+        "at": [row_budget(by_variant.loc[r["ho_reference"]], info) for r in rows],
     }).set_index("network")
 
 
