@@ -50,7 +50,16 @@ class Bicubic(_SingleImage):
 
 class FSRCNN(_SingleImage):
     """FSRCNN(d=56, s=12, m=4) (Dong et al., ECCV 2016): Conv5x5(1->d) + PReLU, shrink 1x1
-    (d->s) + PReLU, m x (Conv3x3(s->s) + PReLU), expand 1x1 (s->d) + PReLU, 9x9 deconv x4."""
+    (d->s) + PReLU, m x (Conv3x3(s->s) + PReLU), expand 1x1 (s->d) + PReLU, 9x9 deconv x4.
+
+    The convolutions are initialised as the FSRCNN paper does (:meth:`init_weights`), not with
+    PyTorch's default: the default (weight variance 1/(3 fan-in)) shrinks the signal through
+    the seven convolutions to about a tenth before the deconvolution; with the deconvolution
+    zeroed under the bicubic skip every earlier gradient is then zero and the deconvolution's
+    own tiny (3e-5), Adam's unit-size steps on that noise only hurt (-0.4 dB after 10 steps),
+    the loss pulls the deconvolution back to zero, and two of three seeds stayed at bicubic
+    for 400 steps. With He's initialisation the same start trains every seed.
+    """
 
     name = "fsrcnn"
 
@@ -67,8 +76,21 @@ class FSRCNN(_SingleImage):
                    nn.ConvTranspose2d(d, 1, 9, stride=scale, padding=4,
                                       output_padding=scale - 1)]
         self.net = nn.Sequential(*layers)
-        if bicubic_residual:
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """The FSRCNN paper's initialisation: He's for PReLU (initial slope 0.25) for the
+        convolutions, zero biases, the deconvolution drawn from N(0, 0.001); zeroed instead
+        under the bicubic skip, so that the untrained network outputs exactly bicubic."""
+        for layer in self.net:
+            if isinstance(layer, nn.Conv2d):
+                nn.init.kaiming_normal_(layer.weight, a=0.25, nonlinearity="leaky_relu")
+                nn.init.zeros_(layer.bias)
+        if self.bicubic_residual:
             zero_(self.net[-1])
+        else:
+            nn.init.normal_(self.net[-1].weight, std=1e-3)
+            nn.init.zeros_(self.net[-1].bias)
 
     def body(self, y: torch.Tensor) -> torch.Tensor:
         return self.net(y)
