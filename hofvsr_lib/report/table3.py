@@ -47,7 +47,8 @@ VERDICTS = {"higher": "HO-FVSR better", "lower": "HO-FVSR worse",
 
 
 def _main_runs(results: Path) -> dict[str, dict]:
-    """variant -> the record of its first seed, in training order (ablation and joint last)."""
+    """variant -> the record of its first seed: the networks, then the ablations of HO-FVSR,
+    then the joint runs."""
     runs: dict[str, dict] = {}
     for rec in sorted(final_records(results), key=lambda r: (r["seed"], r["run"])):
         runs.setdefault(rec["variant"], rec)
