@@ -226,8 +226,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{result.scaled} face crops were larger than --max-face {args.max_face} px and "
               "were scaled down for the network")
     if result.audio_dropped:
-        print(f"warning: {args.input}: {result.audio_dropped} damaged audio packets do not "
-              f"decode; {args.output} has the others", file=sys.stderr)
+        print(f"warning: {args.input}: {result.audio_dropped} damaged audio packets (not "
+              f"decodable or out of order) left out of {args.output}", file=sys.stderr)
     if result.broken:
         print(f"warning: {args.input}: {result.broken}; {args.output} has those frames",
               file=sys.stderr)

@@ -11,9 +11,10 @@ no system FFmpeg is needed.
 * :class:`H264Writer` encodes packed YUV 4:2:0 frames (BT.601 limited range, the colour
   protocol of :mod:`hofvsr_lib.imaging`, tagged as such in the stream) with libx264 to a
   hidden file beside the output; :meth:`~H264Writer.finish` copies the input's audio track
-  in (or re-encodes it to AAC when the container cannot hold its codec), leaving out the
-  packets of a damaged track that do not decode, and only then renames the file to its final
-  name, so an interrupted run never leaves a half-written output, nor one that does not play.
+  in (or re-encodes it to AAC when the container cannot hold its codec, or when a damaged
+  track's copy would not play), leaving out the packets that do not decode, and only then
+  renames the file to its final name, so an interrupted or failed run never leaves a
+  half-written output, nor one that does not play.
 
 Why PyAV rather than imageio-ffmpeg (both bundle FFmpeg with libx264): frames go to the encoder
 in-process as YUV planes (no pipe to a subprocess, no RGB conversion on the CPU) and the audio
@@ -166,16 +167,28 @@ class H264Writer:
         self._container.close()
         src = self.partial
         if audio_from is not None:
-            seconds = self.frames / self.fps
-            src, self.audio_dropped = _with_audio(self.partial, Path(audio_from), seconds)
-            if not _audio_decodes(src):  # a damaged track's packets, copied, may not decode
-                src.unlink()
-                src, self.audio_dropped = _with_audio(self.partial, Path(audio_from), seconds,
-                                                      reencode=True)
+            src, self.audio_dropped = self._add_audio(Path(audio_from))
             self.partial.unlink()
             self.partial = src
         os.replace(src, self.path)
         return self.path
+
+    def _add_audio(self, audio_from: Path) -> tuple[Path, int]:
+        """The video with the audio track of ``audio_from`` (a hidden file) and the number of
+        its packets left out: copied, or re-encoded when the copy fails or does not decode (a
+        damaged track); a VideoError naming ``audio_from`` when neither works."""
+        seconds = self.frames / self.fps
+        try:
+            out, dropped = _with_audio(self.partial, audio_from, seconds)
+            if _audio_decodes(out):
+                return out, dropped
+        except av.FFmpegError:
+            pass
+        try:
+            return _with_audio(self.partial, audio_from, seconds, reencode=True)
+        except av.FFmpegError as err:
+            raise VideoError(audio_from, "its audio track can be neither copied nor "
+                                         f"re-encoded ({err.strerror or err})") from err
 
     def abort(self) -> None:
         """Drop the partial output."""
@@ -225,8 +238,8 @@ def _with_audio(video: Path, audio_src: Path, seconds: float,
     """``video`` (``seconds`` long) remuxed with the first audio track of ``audio_src`` into a
     new hidden file: packets copied in time order, audio cut at the video's end and re-encoded
     to AAC where the container needs it (or with ``reencode``). Every audio packet is decoded
-    (checked, when copied): those that do not decode (a damaged input) are left out. Returns
-    the file and how many audio packets were left out."""
+    (checked, when copied): those that do not decode or come out of time order (a damaged
+    input) are left out. Returns the file and how many audio packets were left out."""
     out_path = video.with_name(video.name + ".audio" + video.suffix)
     with av.open(str(video)) as vin, av.open(str(audio_src)) as ain, \
             av.open(str(out_path), "w") as out:
@@ -244,17 +257,21 @@ def _with_audio(video: Path, audio_src: Path, seconds: float,
                 if p.dts is not None and p.size:
                     yield float(p.dts * p.time_base), id(p), p, stream
 
-        dropped = 0
+        dropped, last = 0, float("-inf")
         for t, _, packet, stream in heapq.merge(timed(vin.demux(v_in), v_out),
                                                 timed(ain.demux(a_in), a_out)):
             if stream is a_out and t >= seconds:
                 continue  # audio beyond the video's last frame (e.g. with --max-frames)
             if stream is a_out:
+                if t <= last:  # out of order (a damaged index): the muxer would refuse it
+                    dropped += 1
+                    continue
                 try:
                     frames = packet.decode()
                 except av.FFmpegError:
                     dropped += 1
                     continue
+                last = t
             if stream is v_out or copy:
                 packet.stream = stream
                 out.mux(packet)
