@@ -223,8 +223,11 @@ def check_output(path: Path) -> None:
 
 
 def _audio_decodes(path: Path) -> bool:
-    """Whether every packet of the first audio track of ``path`` decodes."""
+    """Whether every packet of the first audio track of ``path`` decodes (no track: no packet
+    was left, also true)."""
     with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return True
         try:
             for packet in c.demux(c.streams.audio[0]):
                 packet.decode()
