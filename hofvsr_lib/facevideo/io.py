@@ -67,6 +67,12 @@ def upright(frame: av.VideoFrame) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
 
 
+def _open_input(path: str | Path) -> av.container.InputContainer:
+    """``path`` opened for reading; metadata that is not UTF-8 (a damaged header) is read with
+    replacement characters instead of failing the whole file."""
+    return av.open(str(path), metadata_errors="replace")
+
+
 def probe(path: str | Path) -> VideoInfo:
     """The video's size, rate, frame count and audio codec; :class:`VideoError` when the file
     cannot be used as a video."""
@@ -78,7 +84,7 @@ def probe(path: str | Path) -> VideoInfo:
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         raise VideoError(path, "a still image, not a video")
     try:
-        with av.open(str(path)) as container:
+        with _open_input(path) as container:
             if not container.streams.video:
                 raise VideoError(path, "has no video stream")
             stream = container.streams.video[0]
@@ -118,7 +124,7 @@ class FrameDecoder:
 
     def __iter__(self) -> Iterator[np.ndarray]:
         try:
-            with av.open(str(self.path)) as container:
+            with _open_input(self.path) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 for frame in container.decode(stream):
@@ -225,7 +231,7 @@ def check_output(path: Path) -> None:
 def _audio_decodes(path: Path) -> bool:
     """Whether every packet of the first audio track of ``path`` decodes (no track: no packet
     was left, also true)."""
-    with av.open(str(path)) as c:
+    with _open_input(path) as c:
         if not c.streams.audio:
             return True
         try:
@@ -244,7 +250,7 @@ def _with_audio(video: Path, audio_src: Path, seconds: float,
     (checked, when copied): those that do not decode or come out of time order (a damaged
     input) are left out. Returns the file and how many audio packets were left out."""
     out_path = video.with_name(video.name + ".audio" + video.suffix)
-    with av.open(str(video)) as vin, av.open(str(audio_src)) as ain, \
+    with _open_input(video) as vin, _open_input(audio_src) as ain, \
             av.open(str(out_path), "w") as out:
         v_in, a_in = vin.streams.video[0], ain.streams.audio[0]
         v_out = out.add_stream_from_template(v_in)
