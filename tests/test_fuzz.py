@@ -1,7 +1,7 @@
-"""Corruption fuzz: 20 damaged copies of a real clip (single_face's first second at half size,
-H.264 + its MP3 audio, the index first so that a cut file still decodes up to the cut); with a
-fixed seed, cut at random points or random bytes changed in the header (the index) or in the
-middle (the frames). Fed to ``hofvsr enhance`` and ``hofvsr dataset build``, each run ends
+"""Corruption fuzz: 20 damaged copies of a real clip (single_face's first 12 frames at half
+size, H.264 + its MP3 audio, the index first so that a cut file still decodes up to the cut);
+with a fixed seed, cut at random points or random bytes changed in the header (the index) or
+in the middle (the frames). Fed to ``hofvsr enhance`` and ``hofvsr dataset build``, each run ends
 within a time limit with one clear line or a valid output, never a traceback, never a file
 under its final name that does not play (or, for the dataset, a crop that does not read).
 
@@ -31,7 +31,7 @@ from hofvsr_lib.data.sources import fetch_video
 
 N_COPIES = 20
 SEED = 0
-FRAMES = 24  # of the clip, all of them decoded by every run
+FRAMES = 12  # of the clip, all of them decoded by every run
 RUN_LIMIT_S = 60  # one enhance run (about 1 s when the machine is idle)
 BUILD_LIMIT_S = 300  # the dataset build over the 20 copies
 
