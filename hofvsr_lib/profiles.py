@@ -39,6 +39,10 @@ class TrainProfile:
     # add the bicubic upscale of the centre frame to the network's output (no parameters), so
     # that a short CPU training starts from bicubic instead of from zero; off for the paper
     bicubic_residual: bool = False
+    # flow nets (stage 1 of the cached protocol, ``training.loops.pretrain_ofr``): stop once
+    # the validation warp error (on ``eval_windows`` windows) has not fallen for this many
+    # epochs, keeping the best epoch (None: every epoch)
+    patience: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ class Profile:
     joint: TrainProfile | None = None
     # also train HO-FVSR (64, 5, 64) on the centre frame alone (what the video input buys)
     centre_only_ablation: bool = False
+    # also train HO-FVSR (64, 5, 64)'s SR net on draft cubes aligned by OpenCV's DIS flow (no
+    # flow net to train: what a classical flow buys, against the learned one)
+    dis_flow_ablation: bool = False
     # also train the searches' winner when it is not (64, 5, 64) (first seed only); off at
     # CPU scale, where the winner is one of the largest networks of the space
     train_winner: bool = False
@@ -125,7 +132,8 @@ _CPU = Profile(
         max_duration="40m",
         trial=TrainProfile(epochs=4, iters_per_epoch=15, batch_size=8, lr_patch=24,
                            eval_windows=32, bicubic_residual=True),
-        ofr_pretrain=TrainProfile(epochs=3, iters_per_epoch=40),
+        # at most 6 x 40 steps, kept at the epoch of lowest validation warp error
+        ofr_pretrain=TrainProfile(epochs=6, iters_per_epoch=40, eval_windows=48, patience=2),
         tpe_startup_trials=4,
     ),
     # 8 epochs: the learning curve has 8 points on (at most 256 windows of) the val persons
@@ -145,7 +153,8 @@ PROFILES: dict[str, Profile] = {
             tpe_regime_budgets=(14,),
             trial=TrainProfile(epochs=2, iters_per_epoch=2, batch_size=4, eval_windows=8,
                                bicubic_residual=True),
-            ofr_pretrain=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4),
+            ofr_pretrain=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4,
+                                      eval_windows=4),
         ),
         final=TrainProfile(epochs=2, iters_per_epoch=1, batch_size=4, eval_windows=8,
                            bicubic_residual=True),
@@ -153,6 +162,7 @@ PROFILES: dict[str, Profile] = {
         joint=TrainProfile(epochs=1, iters_per_epoch=1, batch_size=4, eval_windows=8,
                            bicubic_residual=True),
         centre_only_ablation=True,
+        dis_flow_ablation=True,
         speed=SpeedProfile(repeats=3, sizes=(36,), pipeline_frames=2, cadence_frames=6),
     ),
     "cpu": _CPU,
@@ -167,6 +177,7 @@ PROFILES: dict[str, Profile] = {
         joint=TrainProfile(epochs=8, iters_per_epoch=25, eval_windows=128,
                            bicubic_residual=True),
         centre_only_ablation=True,
+        dis_flow_ablation=True,
     ),
     "paper": Profile(
         name="paper",
@@ -181,13 +192,15 @@ PROFILES: dict[str, Profile] = {
             # 2.2x lower cost; rerun the study at this budget to confirm on a GPU
             mode="cached",
             trial=TrainProfile(epochs=20, iters_per_epoch=1000, batch_size=32),
-            ofr_pretrain=TrainProfile(epochs=20, iters_per_epoch=1000, batch_size=32),
+            ofr_pretrain=TrainProfile(epochs=20, iters_per_epoch=1000, batch_size=32,
+                                      eval_windows=256, patience=3),
         ),
         final=TrainProfile(epochs=200, iters_per_epoch=1000, batch_size=32),
         final_mode="joint",
         final_seeds=3,
         train_winner=True,
         centre_only_ablation=True,
+        dis_flow_ablation=True,
         speed=SPEED_LONG,
     ),
 }

@@ -44,6 +44,7 @@ STEPS: list[tuple[str, str, dict]] = [
     ("03_top5_curves.ipynb", "03_top5_curves.ipynb", {}),
     ("04_complexity_scatter.ipynb", "04_complexity_scatter.ipynb", {}),
     ("05_final_training.ipynb", "05_final_training.ipynb", {}),
+    ("05_flow_quality.ipynb", "05_flow_quality.ipynb", {}),
     ("06_table3.ipynb", "06_table3.ipynb", {}),
     ("07_face_video_demo.ipynb", "07_face_video_demo.ipynb", {}),
     ("08_claims.ipynb", "08_claims.ipynb", {}),
@@ -53,6 +54,7 @@ STEPS: list[tuple[str, str, dict]] = [
 # measurements a notebook shows, run before it only when their file is missing, so that a
 # re-render never overwrites a committed measurement: (file under results, "module:function")
 MEASUREMENTS: dict[str, list[tuple[str, str]]] = {
+    "05_flow_quality.ipynb": [("flow/flow_quality.json", "hofvsr_lib.report.flow:measure_flow")],
     "07_face_video_demo.ipynb": [
         ("bench/bench.json", "hofvsr_lib.facevideo.bench:measure_speed"),
         ("figure2/figure2.json", "hofvsr_lib.facevideo.figure2:measure_figure2"),
@@ -60,9 +62,11 @@ MEASUREMENTS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def run_measurements(executed: str, results: Path, profile: str) -> None:
-    """The measurements of notebook ``executed`` whose files are missing under ``results``."""
+def run_measurements(executed: str, results: Path, profile: str, data: Path) -> None:
+    """The measurements of notebook ``executed`` whose files are missing under ``results``;
+    a measurement with a ``data`` argument is given the dataset."""
     import importlib
+    import inspect
 
     for output, target in MEASUREMENTS.get(executed, []):
         if (results / output).is_file():
@@ -70,7 +74,9 @@ def run_measurements(executed: str, results: Path, profile: str) -> None:
             continue
         module, function = target.split(":")
         print(f"\n=== measuring {output}", flush=True)
-        getattr(importlib.import_module(module), function)(results, profile)
+        measure = getattr(importlib.import_module(module), function)
+        wants_data = "data" in inspect.signature(measure).parameters
+        measure(results, profile, **({"data": data} if wants_data else {}))
 
 
 def default_dirs(profile: str) -> dict[str, Path]:
@@ -201,7 +207,7 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
         if only and not any(executed.startswith(o) for o in only):
             continue
         start, before = time.perf_counter(), digest
-        run_measurements(executed, results, profile)
+        run_measurements(executed, results, profile, data)
         searching = {"port": port} if port and source.startswith("02_search") else {}
         run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
                      {**common, **extra, **searching})

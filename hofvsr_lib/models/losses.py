@@ -10,7 +10,12 @@ warps the neighbour onto the centre frame at its own resolution.
   ``L = mean (centre - warp(neighbour, flow))^2 + 0.01 * smoothness(flow)``.
 
 ``smoothness`` is the L1 norm of the flow's forward differences (total variation), summed over
-the two flow channels and averaged over pixels.
+the two flow channels and averaged over pixels, of the flow in SOF-VSR's units: its code warps
+with ``grid + flow * 31 / (w - 1)`` on the [-1, 1] grid, so one of its flow units is
+``FLOW_UNIT_PX`` = 15.5 pixels of the level's image, and its smoothness weights were set for
+flows in those units. Flows here are in pixels (``models.common``), so the smoothness term takes
+``flow / FLOW_UNIT_PX``: with the weights applied to pixel flows instead, smoothness would
+weigh 15.5 times more against the data term than in SOF-VSR.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .common import flow_warp
 _TIP = dict(levels=(0.1, 0.2, 1.0), smooth=0.1, power=1)
 _ACCV = dict(levels=(0.125, 0.25, 1.0), smooth=0.01, power=2)
 OFR_WEIGHT = 0.01
+FLOW_UNIT_PX = 15.5  # pixels per SOF-VSR flow unit (31 / (w - 1) of the half-width grid)
 
 
 def flow_smoothness(flow: torch.Tensor) -> torch.Tensor:
@@ -46,7 +52,8 @@ def _ofr_loss(flows: list, lr: torch.Tensor, hr: torch.Tensor, style: dict) -> t
         for weight, stack, flow in zip(style["levels"], frames, neighbour_flows, strict=True):
             residual = stack[:, 1] - flow_warp(stack[:, neighbour_idx], flow)
             data = residual.abs().mean() if style["power"] == 1 else residual.pow(2).mean()
-            total = total + weight * (data + style["smooth"] * flow_smoothness(flow))
+            smooth = flow_smoothness(flow / FLOW_UNIT_PX)
+            total = total + weight * (data + style["smooth"] * smooth)
     return total / len(flows)
 
 

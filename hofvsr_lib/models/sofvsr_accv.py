@@ -24,6 +24,7 @@ from .common import (
     upsample_flow,
     zero_,
 )
+from .losses import ofr_loss_accv
 
 
 class _FlowLevel(nn.Module):
@@ -110,6 +111,8 @@ class SOFVSR_ACCV(VideoSR):  # noqa: N801 (the paper's name)
     """ACCV-2018 SOF-VSR; input and output as :class:`~hofvsr_lib.models.common.VideoSR`."""
 
     name = "accv"
+    flow_family = "accv"  # the flow net's cache family (``training.cached``)
+    ofr_loss = staticmethod(ofr_loss_accv)  # the flow net's own loss (pretraining, joint)
 
     def __init__(self, scale: int = 4, bicubic_residual: bool = False):
         super().__init__()

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..imaging import upscale
+from .classical_flow import DISFlow
 from .common import (
     VideoSR,
     cas_resb,
@@ -23,6 +24,9 @@ from .common import (
     upsample_flow,
     zero_,
 )
+from .losses import ofr_loss_tip
+
+FLOWS = ("tip", "dis")  # HO-FVSR's flow: the TIP-2020 flow net, or OpenCV's DIS flow
 
 
 class OFRNet(nn.Module):
@@ -98,18 +102,29 @@ class SRNet(nn.Module):
 
 class HOFVSR(VideoSR):
     """HO-FVSR(c, n, u): TIP-2020 OFRNet(320) + draft cube (33 channels: T, then the 16 phase
-    warps of T-1 and of T+1) + SRNet(c, n, u); input and output as :class:`VideoSR`."""
+    warps of T-1 and of T+1) + SRNet(c, n, u); input and output as :class:`VideoSR`.
+
+    ``flow="dis"`` replaces the flow net by OpenCV's DIS flow of the LR frames
+    (:class:`~hofvsr_lib.models.classical_flow.DISFlow`, no parameters): the same SR net fed
+    draft cubes aligned by a classical flow (what a classical flow buys).
+    """
 
     name = "hofvsr"
+    ofr_loss = staticmethod(ofr_loss_tip)  # the flow net's own loss (pretraining, joint)
 
     def __init__(self, res_channels: int = 64, n_res_blocks: int = 5, up_channels: int = 64,
-                 scale: int = 4, bicubic_residual: bool = False):
+                 scale: int = 4, bicubic_residual: bool = False, flow: str = "tip"):
         super().__init__()
+        if flow not in FLOWS:
+            raise ValueError(f"unknown flow {flow!r}; choose one of {FLOWS}")
         self.config = dict(res_channels=res_channels, n_res_blocks=n_res_blocks,
                            up_channels=up_channels, scale=scale,
                            bicubic_residual=bicubic_residual)
+        if flow != "tip":  # only when not the default, so older checkpoints' configs still read
+            self.config["flow"] = flow
+        self.flow_family = flow
         self.scale = scale
-        self.ofr = OFRNet(320, scale)
+        self.ofr = OFRNet(320, scale) if flow == "tip" else DISFlow(scale)
         self.sr = SRNet(res_channels, n_res_blocks, up_channels, 1 + 2 * scale * scale, scale,
                         bicubic_residual)
 

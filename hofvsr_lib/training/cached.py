@@ -1,7 +1,8 @@
 """The cached protocol, used by the search's trials and by the final training on a CPU.
 
-Stage 1 trains a family's optical-flow net alone with its own flow loss (``tip``: the TIP-2020
-net that HO-FVSR shares; ``accv``: ACCV-2018's), once. Stage 2 freezes it and caches its
+Stage 1 trains a family's optical-flow net alone (``tip``: the TIP-2020 net that HO-FVSR shares;
+``accv``: ACCV-2018's), once, with its own flow loss until its validation warp error stops
+falling (``loops.pretrain_ofr``). Stage 2 freezes it and caches its
 draft cubes, on which only the SR net is trained (``loops.train_sr``).
 
 One cache per dataset, beside its manifest: ``<data>/cached/``. A flow net is keyed by the
@@ -21,11 +22,13 @@ from pathlib import Path
 import torch
 from filelock import FileLock
 from torch import nn
+from torch.utils.data import Dataset
 
 from ..data.dataset import FaceWindows
 from ..data.sources import sha256_file
 from ..models import build_model, load_checkpoint, save_checkpoint
 from ..profiles import TrainProfile
+from .flow_quality import summarise, warp_errors
 from .loops import (
     cache_draft_cubes,
     evenly_spaced,
@@ -35,18 +38,23 @@ from .loops import (
     seed_everything,
 )
 
-FAMILIES = ("tip", "accv")  # the flow nets: TIP-2020's (HO-FVSR, TIP) and ACCV-2018's
+# the flows, by a model's ``flow_family``: the TIP-2020 flow net (HO-FVSR, TIP), ACCV-2018's,
+# and OpenCV's DIS flow (nothing to train: one "flow net" for every seed and budget)
+FAMILIES = {"tip": ("tip", {}), "accv": ("accv", {}), "dis": ("hofvsr", {"flow": "dis"})}
 CACHE_DIR = "cached"  # under the dataset directory
 
 
 def flow_net_key(family: str, data: str | Path, budget: TrainProfile, seed: int) -> dict:
     """What determines a pretrained flow net: dataset, budget, seed and family."""
     if family not in FAMILIES:
-        raise ValueError(f"unknown flow-net family {family!r}; choose one of {FAMILIES}")
+        raise ValueError(f"unknown flow-net family {family!r}; choose one of "
+                         f"{sorted(FAMILIES)}")
     manifest = Path(data) / "manifest.csv"
     if not manifest.is_file():
         raise FileNotFoundError(f"{manifest} not found: build the dataset first "
                                 f"(hofvsr dataset build --out {data})")
+    if family == "dis":
+        return {"family": family, "manifest_sha256": sha256_file(manifest), "seed": 0}
     return {"family": family, "manifest_sha256": sha256_file(manifest),
             "ofr_pretrain": vars(budget), "seed": seed}
 
@@ -73,14 +81,31 @@ def pretrained_flow_net(family: str, data: str | Path, budget: TrainProfile, see
             model, meta = load_checkpoint(path)
             return model.eval(), meta["provenance"]
         seed_everything(seed)
-        model = build_model(family)
+        name, config = FAMILIES[family]
+        model = build_model(name, **config)
+        if not any(p.requires_grad for p in model.ofr.parameters()):
+            return model.eval(), {"key": key, "history": [], "seconds": 0.0}
         start = time.perf_counter()
         windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
                               all_hr=True)
-        history = pretrain_ofr(model, windows, budget, device, seed)
+        val = evenly_spaced(FaceWindows(data, "val", all_hr=True), budget.eval_windows)
+        history = pretrain_ofr(model, windows, budget, device, seed, _report_flow,
+                               lambda: _validation_warp(model.ofr, val, device))
         meta = {"key": key, "history": history, "seconds": time.perf_counter() - start}
         save_checkpoint(path, model, stage="ofr_pretrain", **meta)
     return model.eval(), meta
+
+
+def _validation_warp(flow_net: nn.Module, val: Dataset, device) -> dict:
+    """The flow net's validation warp error, and zero motion's and DIS flow's beside it."""
+    overall = summarise(warp_errors(flow_net, val, device), None).iloc[0]
+    return {"warp_ratio": float(overall["net/zero"]), "warp_error": float(overall["net"]),
+            "zero_error": float(overall["zero"]), "dis_ratio": float(overall["dis/zero"])}
+
+
+def _report_flow(epoch: int, record: dict) -> None:
+    print(f"  flow net epoch {epoch}: validation warp error {record['warp_ratio']:.3f}x zero "
+          f"motion's (DIS {record['dis_ratio']:.3f}x)", flush=True)
 
 
 def cube_cache(family: str, data: str | Path, budget: TrainProfile, seed: int,

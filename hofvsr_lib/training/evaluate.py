@@ -20,13 +20,16 @@ from ..data.manifest import SPLITS
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
 from ..models import DISPLAY_NAMES, load_checkpoint
 from .final import score_run
+from .flow_quality import flow_report
 from .loops import evenly_spaced
 
 
 def evaluate_checkpoint(checkpoint: str | Path, data: str | Path, split: str = "test",
                         windows: int | None = None, device: str | None = None) -> dict:
     """-> {"model", "config", "psnr", "ssim", "bicubic_psnr", "bicubic_ssim", "windows",
-    "mean", "ci", "per_person", "gain_over_bicubic", ...}."""
+    "mean", "ci", "per_person", "gain_over_bicubic", "flow", ...}; ``flow`` (video networks
+    only) is the warp error of the network's own flows against zero motion and DIS flow
+    (:func:`.flow_quality.flow_report`), overall and per person."""
     device = resolve_device(device)
     model, meta = load_checkpoint(checkpoint, map_location=device)
     dataset = evenly_spaced(FaceWindows(data, split), windows)
@@ -46,6 +49,8 @@ def evaluate_checkpoint(checkpoint: str | Path, data: str | Path, split: str = "
                            for p, v in psnr["per_person"].items()},
             "gain_over_bicubic": {"psnr": gain["mean"], "ci": gain["ci"],
                                   "verdict": gain["verdict"]},
+            "flow": flow_report(model.ofr, data, {split: windows}, device)[split]
+            if hasattr(model, "ofr") else None,
             "device": str(device), "training": meta["provenance"]}
 
 
@@ -81,4 +86,8 @@ def run(args: argparse.Namespace) -> int:
               f"{result['persons']} person(s) in {args.data}")
         for person, v in result["per_person"].items():
             print(f"  {person}: PSNR {v['psnr']:.2f} dB, SSIM {v['ssim']:.4f}")
+        if result["flow"] is not None:
+            flow = result["flow"]["overall"]
+            print(f"  flow net: HR warp error {flow['net/zero']:.2f}x that of zero motion "
+                  f"(OpenCV DIS on the LR frames: {flow['dis/zero']:.2f}x)")
     return 0

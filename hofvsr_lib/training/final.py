@@ -7,22 +7,27 @@ Two protocols, chosen by the profile (``Profile.final_mode``):
 
 * ``cached`` (smoke, cpu): the protocol of :mod:`.cached`, identical for every video network
   and shared with the search (same flow net, same cache). Stage 1 trains its optical-flow net
-  alone with its own flow loss (``profile.search.ofr_pretrain``; the TIP OFR net is shared by
-  HO-FVSR and TIP-2020, the ACCV one is its own). Stage 2 freezes it, caches the draft cubes
-  of the train and validation splits and trains the SR net on them (``profile.final``).
-  Single-image networks get stage 2's budget on the centre frames. This is what makes a CPU
-  run affordable: the OFR net is ~92% of HO-FVSR's operations.
+  alone (``profile.search.ofr_pretrain``: its own flow loss, until its validation warp error
+  stops falling; the TIP OFR net is shared by HO-FVSR and TIP-2020 of a seed, the ACCV one is
+  its own). Stage 2 freezes it, caches the draft cubes of the train and validation splits and
+  trains the SR net on them (``profile.final``). Single-image networks get stage 2's budget on
+  the centre frames. This is what makes a CPU run affordable: the OFR net is ~92% of HO-FVSR's
+  operations.
 * ``joint`` (paper): SOF-VSR's own training, everything at once with the full loss.
 
-A profile can add runs (:func:`final_runs`): more seeds (``final_seeds``; the stage-1 flow
-net is shared by the seeds, so they vary the SR stage), the three video networks trained
-jointly beside the cached protocol (``joint``), and HO-FVSR fed the centre frame alone
-(``centre_only_ablation``). Each run is evaluated on the validation persons after every epoch
-(the learning curves) and, once trained, scored window by window on the test persons.
+A profile can add runs (:func:`final_runs`): more seeds (``final_seeds``; each seed trains its
+own stage-1 flow net, so a seed varies the whole cached protocol), the three video networks
+trained jointly beside the cached protocol (``joint``), HO-FVSR fed the centre frame alone
+(``centre_only_ablation``), and HO-FVSR's SR net fed draft cubes aligned by OpenCV's DIS flow
+instead of its flow net (``dis_flow_ablation``: what a classical flow buys). Each run is
+evaluated on the validation persons after every epoch (the learning curves) and, once trained,
+scored window by window on the test persons.
 
 Files, per run ``<variant>_seed<k>`` (variant: ``hofvsr_64_5_64``, ``tip_joint``,
 ``hofvsr_64_5_64_centre_only`` ...): ``results/checkpoints/<run>.pt`` (weights + provenance),
-``results/final/<run>.json`` (per-epoch history with validation PSNR/SSIM, wall time), and the
+``results/final/<run>.json`` (per-epoch history with validation PSNR/SSIM, wall time, and for a
+video network the warp error of its flow net against zero motion and DIS flow per split and
+person, :mod:`.flow_quality`), and the
 test scores of every seed of a variant in ``results/final/<variant>_scores.csv`` (seed,
 person, sequence, window, frame, psnr, ssim, bicubic_psnr, bicubic_ssim). A finished run is
 skipped on the next call, so an interrupted run resumes.
@@ -49,6 +54,7 @@ from ..paper import WINNER
 from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import run_provenance
 from .cached import cube_cache, pretrained_flow_net
+from .flow_quality import flow_report
 from .loops import (
     CubeDataset,
     evenly_spaced,
@@ -62,6 +68,7 @@ from .loops import (
 BASELINES = ("tip", "accv", "fsrcnn", "edsr")
 VIDEO_NETWORKS = ("hofvsr_64_5_64", "tip", "accv")  # also trained jointly when asked
 PAPER_NETWORKS = ("hofvsr_64_5_64", *BASELINES)  # trained with every seed
+FLOW_WINDOWS = {"val": 96, "test": 192}  # evenly spaced windows of a run's flow-quality check
 SCORE_COLUMNS = ["seed", "person", "sequence", "window", "frame", "psnr", "ssim",
                  "bicubic_psnr", "bicubic_ssim"]
 
@@ -101,6 +108,7 @@ class FinalRun:
     def variant(self) -> str:
         """The row of Table 3 this run is a seed of."""
         suffix = "_centre_only" if self.centre_only else ""
+        suffix += "_dis" if self.config.get("flow") == "dis" else ""
         return f"{self.key}{suffix}" + ("_joint" if self.protocol == "joint" else "")
 
     @property
@@ -111,6 +119,7 @@ class FinalRun:
     def display(self) -> str:
         base = display_name(self.key, self.name, self.config)
         extras = [x for x, on in (("centre frame only", self.centre_only),
+                                  ("DIS flow", self.config.get("flow") == "dis"),
                                   ("joint", self.protocol == "joint")) if on]
         return base + (f", {', '.join(extras)}" if extras else "")
 
@@ -127,6 +136,9 @@ def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
         runs = [FinalRun(k, *nets[k], profile.final_mode, seed) for k in PAPER_NETWORKS]
         if profile.centre_only_ablation:
             runs.append(FinalRun("hofvsr_64_5_64", *ho, profile.final_mode, seed, True))
+        if profile.dis_flow_ablation:  # variant hofvsr_64_5_64_dis
+            runs.append(FinalRun("hofvsr_64_5_64", "hofvsr", {**WINNER, "flow": "dis"},
+                                 profile.final_mode, seed))
         return runs
 
     runs = seed_runs(seeds[0])
@@ -142,12 +154,12 @@ def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
                   device: torch.device) -> dict:
     """Stage 1 (the family's flow net, shared through the dataset's cache) + stage 2 on its
     draft cubes, validated every epoch."""
-    family = "accv" if run.name == "accv" else "tip"
+    family = model.flow_family
     budget = profile.search.ofr_pretrain
-    ofr, _ = pretrained_flow_net(family, data, budget, profile.seed, device)
+    ofr, _ = pretrained_flow_net(family, data, budget, run.seed, device)
     model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
-    path, meta = cube_cache(family, data, budget, profile.seed,
+    path, meta = cube_cache(family, data, budget, run.seed,
                             {"train": None, "val": profile.final.eval_windows},
                             run.centre_only, device)
     splits, _ = load_cube_cache(path)
@@ -223,6 +235,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     seconds = time.perf_counter() - start
     test = FaceWindows(data, "test", centre_only=run.centre_only)
     scores = score_run(model, test, device, run.seed)
+    if hasattr(model, "ofr") and not run.centre_only:  # does its flow net align?
+        stages["flow"] = flow_report(model.ofr, data, FLOW_WINDOWS, device)
     final = stages["history"][-1]
     record = {
         "run": run.run_id, "variant": run.variant, "key": run.key, "model": run.name,

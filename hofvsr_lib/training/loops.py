@@ -4,8 +4,9 @@ Three ways to train the SOF-VSR family (HO-FVSR, TIP-2020, ACCV-2018):
 
 * :func:`train_joint`: everything at once with the full SOF-VSR loss (SR MSE + OFR flow loss),
   as SOF-VSR trains; batches are ``(lr (B,3,1,p,p), hr (B,3,1,4p,4p))`` (all three HR frames).
-* :func:`pretrain_ofr`: the optical-flow net alone with its own flow loss (``ofr_loss_tip``);
-  then :func:`cache_draft_cubes` runs the frozen net once over a split and keeps the draft cubes.
+* :func:`pretrain_ofr`: the optical-flow net alone with its own flow loss, until its validation
+  warp error stops falling; then :func:`cache_draft_cubes` runs the frozen net once over a split
+  and keeps the draft cubes.
 * :func:`train_sr`: the SR net alone (MSE) on cached cubes (:class:`CubeDataset`), which is what
   every search trial does in the default "cached" mode: the OFR net is ~92% of HO-FVSR's work.
 
@@ -39,7 +40,7 @@ from tqdm import tqdm
 from ..atomic import replacing
 from ..devices import resolve_device
 from ..metrics import psnr, shave_border, ssim
-from ..models.losses import ofr_loss_accv, ofr_loss_tip, sofvsr_loss
+from ..models.losses import sofvsr_loss
 from ..profiles import TrainProfile
 
 EpochCallback = Callable[[int, dict], None]
@@ -237,8 +238,9 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 8,
 def _fit(params: list[nn.Parameter], step: Callable[[list[torch.Tensor]], torch.Tensor],
          train_set: Dataset, profile: TrainProfile, device: torch.device, seed: int,
          evaluate_fn: Callable[[], dict] | None, callback: EpochCallback | None,
-         desc: str) -> list[dict]:
-    """Adam + TIP-style step decay; ``profile.epochs`` x ``iters_per_epoch`` steps."""
+         desc: str, stop: Callable[[list[dict]], bool] | None = None) -> list[dict]:
+    """Adam + TIP-style step decay; ``profile.epochs`` x ``iters_per_epoch`` steps, or fewer
+    when ``stop(history)`` says so after an epoch."""
     optimizer = torch.optim.Adam(params, lr=profile.lr)
     total = profile.epochs * profile.iters_per_epoch
     milestones = sorted({max(1, math.floor(m * total)) for m in LR_MILESTONES})
@@ -262,6 +264,8 @@ def _fit(params: list[nn.Parameter], step: Callable[[list[torch.Tensor]], torch.
         history.append(record)
         if callback is not None:
             callback(epoch, record)
+        if stop is not None and stop(history):
+            break
     return history
 
 
@@ -289,24 +293,44 @@ def train_joint(model: nn.Module, model_name: str, train_set: Dataset, profile: 
 
 def pretrain_ofr(model: nn.Module, train_set: Dataset, profile: TrainProfile,
                  device: str | torch.device | None = None, seed: int = 0,
-                 callback: EpochCallback | None = None) -> list[dict]:
-    """Train ``model.ofr`` alone with its own flow loss (TIP-2020 style for HO-FVSR / TIP,
-    ACCV-2018 style for ACCV).
+                 callback: EpochCallback | None = None,
+                 evaluate_fn: Callable[[], dict] | None = None) -> list[dict]:
+    """Train ``model.ofr`` alone with its family's flow loss (``model.ofr_loss``).
 
-    ``train_set`` yields ``(lr (3,1,p,p), hr (3,1,4p,4p))``; the SR part is left untouched.
+    ``evaluate_fn`` (after every epoch) returns at least ``warp_ratio``, the validation warp
+    error against zero motion's (:mod:`.flow_quality`): training stops once it has not fallen
+    for ``profile.patience`` epochs, and the best epoch's weights are kept (its record says
+    ``"kept": true``). ``train_set`` yields ``(lr (3,1,p,p), hr (3,1,4p,4p))``.
     """
     device = resolve_device(device)
     model.to(device).train()
-    loss_fn = ofr_loss_accv if model.name == "accv" else ofr_loss_tip
+    evaluations = [0]
+    best: dict = {"ratio": math.inf, "epoch": 0, "state": None}
 
     def step(batch: list[torch.Tensor]) -> torch.Tensor:
         lr, hr = batch
         centre = lr[:, 1]
-        flows = [model.ofr(lr[:, k], centre) for k in (0, 2)]
-        return loss_fn(flows, lr, hr)
+        return model.ofr_loss([model.ofr(lr[:, k], centre) for k in (0, 2)], lr, hr)
 
-    return _fit(list(model.ofr.parameters()), step, train_set, profile, device, seed, None,
-                callback, "pretrain OFR")
+    def evaluate() -> dict:
+        evaluations[0] += 1
+        result = evaluate_fn()
+        model.ofr.train()
+        if result["warp_ratio"] < best["ratio"]:
+            best.update(ratio=result["warp_ratio"], epoch=evaluations[0],
+                        state={k: v.detach().clone() for k, v in model.ofr.state_dict().items()})
+        return result
+
+    def stop(history: list[dict]) -> bool:
+        return profile.patience is not None and len(history) - best["epoch"] >= profile.patience
+
+    history = _fit(list(model.ofr.parameters()), step, train_set, profile, device, seed,
+                   evaluate if evaluate_fn is not None else None, callback, "pretrain OFR", stop)
+    if best["state"] is not None:
+        model.ofr.load_state_dict(best["state"])
+        for record in history:
+            record["kept"] = record["epoch"] == best["epoch"]
+    return history
 
 
 def train_sr(sr_net: nn.Module, train_set: Dataset, profile: TrainProfile,
