@@ -3,7 +3,8 @@
 
 Each block sits between ``<!-- NAME:begin ... -->`` and ``<!-- NAME:end -->``: ``speed`` (the
 speed tables, from ``results/bench/bench*.json``), ``evidence`` (Table 3's networks, from
-``results/table3.*``) and ``claims`` (the paper's claims, from ``results/``).
+``results/table3.*``), ``claims`` (the paper's claims, from ``results/``) and ``flow`` (do the
+committed flow nets align, from ``results/flow/``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hofvsr_lib.report.claims import claims_markdown  # noqa: E402
+from hofvsr_lib.report.flow import verdict as flow_markdown  # noqa: E402
 from hofvsr_lib.report.speed import speed_markdown  # noqa: E402
 from hofvsr_lib.report.table3 import readme_markdown  # noqa: E402
 
@@ -25,6 +27,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "speed": lambda: speed_markdown(sorted((RESULTS / "bench").glob("bench*.json"))),
     "evidence": lambda: readme_markdown(RESULTS),
     "claims": lambda: claims_markdown(RESULTS),
+    "flow": lambda: flow_markdown(RESULTS) + "\n",
 }
 
 

@@ -71,9 +71,10 @@ def measure_flow(results_dir: str | Path, profile: str, data: str | Path | None 
         for split, r in report.items():
             rows += [{"flow_net": label, "split": split, **p} for p in r["per_person"]]
     write_csv(pd.DataFrame(rows), out / "flow_quality.csv")
-    first = next(iter(found.values()), None)
-    if first is not None:
-        warp_example(first["model"].ofr, data, out / "warp_example.png")
+    shown = sorted(found.values(), key=lambda n: n["family"] != "tip")  # HO-FVSR's first
+    if shown:
+        warp_example(shown[0]["model"].ofr, data, out / "warp_example.png",
+                     f"{DISPLAY_NAMES[shown[0]['family']]} flow net")
     path = write_json(out / "flow_quality.json", {
         "data": portable_path(data), "manifest_sha256": sha256_file(Path(data) / "manifest.csv"),
         "windows": WINDOWS, "border_px": BORDER, "flow_nets": nets,
@@ -82,7 +83,7 @@ def measure_flow(results_dir: str | Path, profile: str, data: str | Path | None 
 
 
 def warp_example(flow_net: torch.nn.Module, data: str | Path, path: Path,
-                 split: str = "test") -> Path:
+                 label: str = "flow net", split: str = "test") -> Path:
     """One window of ``split``: the HR centre, the neighbour T-1 brought onto it by zero motion,
     DIS flow and the flow net, and each one's |error| map (Y, the judged area framed)."""
     windows = FaceWindows(data, split, all_hr=True)
@@ -91,7 +92,7 @@ def warp_example(flow_net: torch.nn.Module, data: str | Path, path: Path,
     flows = {"zero motion": torch.zeros(1, 2, *hr.shape[-2:]),
              "DIS flow (LR, x4)": DISFlow()(lr[:, 0], lr[:, 1])[2]}
     with torch.no_grad():
-        flows["flow net"] = flow_net.cpu().eval()(lr[:, 0], lr[:, 1])[2]
+        flows[label] = flow_net.cpu().eval()(lr[:, 0], lr[:, 1])[2]
     centre = hr[0, 1, 0].numpy()
     fig, axes = plt.subplots(2, 4, figsize=(12, 6.4))
     axes[0, 0].imshow(centre, cmap="gray", vmin=0, vmax=1)
