@@ -140,11 +140,13 @@ def test_ctrl_c_is_one_line_and_leaves_no_output(tmp_path):
     # franck: 4,800 frames, so the run is still going when its partial output appears (the
     # 472 frames of wolfgang were sometimes all written before the signal came, on a busy CPU);
     # the child's output goes to files: a pipe nobody reads fills up with the progress bar and
-    # blocks it
+    # blocks it. Its SIGINT starts at the default: a test run started in the background (`&` in
+    # a script) ignores SIGINT, the child would inherit that, and Python keeps an ignored SIGINT
     with open(tmp_path / "stdout", "w") as out, open(tmp_path / "stderr", "w") as err:
         proc = subprocess.Popen([str(hofvsr), "enhance", str(fetch_video("franck")),
                                  str(folder / "x4.mp4"), "--checkpoint", "none"],
-                                stdout=out, stderr=err, text=True)
+                                stdout=out, stderr=err, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 120
         while not list(folder.glob(".*partial*")) and time.time() < deadline:
             time.sleep(0.2)  # until frames are being written
