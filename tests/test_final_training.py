@@ -4,12 +4,13 @@ Table 3 with confidence intervals and the claims table; resumption without retra
 library's default device: CUDA where present (with background data loading), else the CPU."""
 
 import json
+import shutil
 from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from hofvsr_lib.data.manifest import read_manifest
+from hofvsr_lib.data.manifest import manifest_sha256, read_manifest
 from hofvsr_lib.devices import resolve_device
 from hofvsr_lib.models import load_checkpoint
 from hofvsr_lib.paper import WINNER
@@ -58,6 +59,14 @@ def test_joint_final_training_writes_record_and_checkpoint_and_resumes(small_dat
     assert again == json.loads((tmp_path / "final" / f"{run.run_id}.json").read_text())
     assert again["psnr"] == record["psnr"] and again["history"] == record["history"]
     assert checkpoint.stat().st_mtime_ns == written
+    assert record["provenance"]["manifest_sha256"] == manifest_sha256(small_data)
+
+    other = tmp_path / "other_data"  # another dataset: its results are never read as this one's
+    shutil.copytree(small_data, other)
+    with open(other / "manifest.csv", "a") as f:
+        f.write("\n")
+    with pytest.raises(ValueError, match=f"{run.run_id}.json was made on dataset"):
+        train_run(run, other, JOINT, tmp_path)
 
 
 def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(small_data, tmp_path):

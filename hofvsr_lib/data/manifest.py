@@ -37,6 +37,26 @@ def read_manifest(root: Path | str) -> pd.DataFrame:
     return df
 
 
+def manifest_sha256(root: Path | str) -> str:
+    """The sha256 of the dataset's manifest: what names a dataset in every record and key."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: build the dataset first (hofvsr dataset build --out {root})"
+        )
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_same_dataset(recorded: str | None, root: Path | str, where: Path | str) -> None:
+    """Refuse to resume or reuse ``where`` (results of a dataset whose manifest sha256 is
+    ``recorded``; None: a record from before manifests were recorded) on another dataset."""
+    current = manifest_sha256(root)
+    if recorded != current:
+        made = f"dataset {recorded[:8]}" if recorded else "a dataset it does not name"
+        raise ValueError(f"{where} was made on {made}, not on {root} (manifest "
+                         f"{current[:8]}): move it away, or use another output folder")
+
+
 SPLITS = ("train", "val", "test")
 """train: fits the weights; val: the search and every choice made while training; test: the
 reported numbers (Table 3, Figure 7, every quality claim). A person is on exactly one side."""

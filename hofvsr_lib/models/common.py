@@ -111,6 +111,18 @@ def flow_warp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
+def standardise_pair(neighbour: torch.Tensor, centre: torch.Tensor,
+                     min_std: float = 0.01) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both frames of each (neighbour, centre) pair less their joint mean, over their joint
+    standard deviation (at least ``min_std``): the flow nets' input, so that the small
+    intensity differences a sub-pixel motion makes on a low-contrast face reach the network
+    at unit scale (motion does not change with brightness or contrast)."""
+    both = torch.cat((neighbour, centre), 1)
+    mean = both.mean(dim=(1, 2, 3), keepdim=True)
+    std = both.std(dim=(1, 2, 3), keepdim=True).clamp_min(min_std)
+    return (neighbour - mean) / std, (centre - mean) / std
+
+
 def upsample_flow(flow: torch.Tensor, factor: int) -> torch.Tensor:
     """Bilinear x``factor`` upsampling of a flow, values multiplied by ``factor`` (pixel units)."""
     up = F.interpolate(flow, scale_factor=factor, mode="bilinear", align_corners=False)

@@ -21,6 +21,7 @@ from .common import (
     conv1x1,
     conv3x3,
     flow_warp,
+    standardise_pair,
     upsample_flow,
     zero_,
 )
@@ -47,7 +48,8 @@ class _FlowLevel(nn.Module):
 class OFRNetACCV(nn.Module):
     """Level 1 on the 2x2-pooled (neighbour, centre) pair; levels 2 and 3 see both frames,
     the warped neighbour, the residual centre - warped and the previous flow (6 channels);
-    level 3 predicts an HR flow residual through PixelShuffle(s)."""
+    level 3 predicts an HR flow residual through PixelShuffle(s). The pair is standardised
+    first, as for the TIP-2020 net (:func:`~.common.standardise_pair`)."""
 
     def __init__(self, scale: int = 4, channels: int = 32):
         super().__init__()
@@ -64,6 +66,7 @@ class OFRNetACCV(nn.Module):
 
     def forward(self, neighbour: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(B, 1, h, w) frames, h and w even -> flows (level 1, level 2, HR level 3)."""
+        neighbour, centre = standardise_pair(neighbour, centre)
         flow_l1 = self.level1(F.avg_pool2d(torch.cat((neighbour, centre), 1), 2))
         up_l1 = upsample_flow(flow_l1, 2)
         flow_l2 = self.level2(self._level_input(neighbour, centre, up_l1)) + up_l1

@@ -21,6 +21,7 @@ from .common import (
     conv3x3,
     flow_warp,
     lrelu,
+    standardise_pair,
     upsample_flow,
     zero_,
 )
@@ -33,7 +34,9 @@ class OFRNet(nn.Module):
     """Optical-flow reconstruction net (TIP-2020): coarse-to-fine, three levels.
 
     Level 1 (pooled LR) and level 2 (LR) share RNN1 + RNN2; level 3 reuses RNN1 and ends in a
-    x4 (two PixelShuffle(2)) head that predicts an HR flow residual.
+    x4 (two PixelShuffle(2)) head that predicts an HR flow residual. The pair is first
+    standardised (:func:`~.common.standardise_pair`; without it the net does not learn
+    sub-pixel motion on face crops within hundreds of steps, issue 19).
     """
 
     def __init__(self, channels: int = 320, scale: int = 4):
@@ -52,6 +55,7 @@ class OFRNet(nn.Module):
 
     def forward(self, neighbour: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(B, 1, h, w) frames, h and w even -> flows (level 1, level 2, HR level 3)."""
+        neighbour, centre = standardise_pair(neighbour, centre)
         pooled = F.avg_pool2d(torch.cat((neighbour, centre), 1), 2)
         zero = pooled.new_zeros(pooled.shape[0], 2, *pooled.shape[-2:])
         flow_l1 = self.rnn2(self.rnn1(torch.cat((pooled, zero), 1)))

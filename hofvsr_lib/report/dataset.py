@@ -15,8 +15,7 @@ import pandas as pd
 from ..atomic import write_csv, write_json
 from ..data.builder import EARLIER, BuildReport
 from ..data.dataset import FaceWindows
-from ..data.manifest import HIGH_RES_FACE_PX, MANIFEST, SPLITS, summarise
-from ..data.sources import sha256_file
+from ..data.manifest import HIGH_RES_FACE_PX, SPLITS, manifest_sha256, summarise
 from ..provenance import portable_path, run_provenance
 
 SUMMARY = "summary.json"
@@ -43,7 +42,7 @@ def write_summary(report: BuildReport, out: str | Path, profile: str) -> Path:
     Left as they are when they already describe this manifest and these skipped files, so a
     re-render changes nothing."""
     out = Path(out)
-    manifest_sha = sha256_file(report.out / MANIFEST)
+    manifest_sha = manifest_sha256(report.out)
     skipped = [{"file": f, "reason": r.removesuffix(EARLIER)} for f, r in report.skipped]
     path = out / SUMMARY
     if path.is_file():

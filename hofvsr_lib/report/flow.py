@@ -23,7 +23,7 @@ import torch
 
 from ..atomic import write_csv, write_json
 from ..data.dataset import FaceWindows
-from ..data.sources import sha256_file
+from ..data.manifest import manifest_sha256
 from ..devices import resolve_device
 from ..models import DISPLAY_NAMES, load_checkpoint
 from ..models.classical_flow import DISFlow
@@ -76,7 +76,7 @@ def measure_flow(results_dir: str | Path, profile: str, data: str | Path | None 
         warp_example(shown[0]["model"].ofr, data, out / "warp_example.png",
                      f"{DISPLAY_NAMES[shown[0]['family']]} flow net")
     path = write_json(out / "flow_quality.json", {
-        "data": portable_path(data), "manifest_sha256": sha256_file(Path(data) / "manifest.csv"),
+        "data": portable_path(data), "manifest_sha256": manifest_sha256(data),
         "windows": WINDOWS, "border_px": BORDER, "flow_nets": nets,
         "provenance": run_provenance(profile, device=str(device))})
     return path

@@ -53,6 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..atomic import write_json
+from ..data.manifest import check_same_dataset, manifest_sha256
 from ..devices import add_device_arguments, apply_device_arguments
 from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import machine_info, software_versions
@@ -256,7 +257,7 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     sdir = Path(out) / name
     sdir.mkdir(parents=True, exist_ok=True)
     prov_path = sdir / "provenance.json"
-    prov = _stored_provenance(prov_path, profile, mode, seed)
+    prov = _stored_provenance(prov_path, profile, mode, seed, data)
     records = TrialRecords(sdir / "trials.csv")
     nni_dir = sdir / "nni"
     sessions = prov.get("sessions", [])
@@ -390,19 +391,24 @@ def _setting(profile: Profile, data: str | None, machines: list[dict] | None) ->
     """Where a session runs: profile, software, machine, dataset and trial hosts."""
     return {"profile": profile.to_dict(), "versions": software_versions(),
             "machine": machine_info(), "data": data,
+            "manifest_sha256": manifest_sha256(data) if data else None,
             "trial_hosts": [m["host"] for m in machines] if machines else ["localhost"]}
 
 
-def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int) -> dict:
+def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int,
+                       data: Path | None) -> dict:
     """The stored provenance of a search, checked to be this one's: a profile whose search
     settings are another's (evidence extends cpu) shares its search; a setting added since the
-    search ran (absent from its record) does not count."""
+    search ran (absent from its record) does not count; a search on another dataset (manifest)
+    is never resumed."""
     prov = read_provenance(path)
     settings = json.loads(json.dumps(asdict(profile.search)))
     same = all(settings.get(k) == v for k, v in prov.get("profile", {}).get("search", {}).items())
     if prov and (not same or prov.get("mode") != mode or prov.get("seed") != seed):
         raise ValueError(f"{path.parent} holds a search with profile {prov['profile']['name']}, "
                          f"mode {prov.get('mode')}, seed {prov.get('seed')}: use another --out")
+    if prov and data is not None:
+        check_same_dataset(prov.get("manifest_sha256"), data, path.parent)
     return prov
 
 

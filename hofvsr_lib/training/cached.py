@@ -25,7 +25,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ..data.dataset import FaceWindows
-from ..data.sources import sha256_file
+from ..data.manifest import manifest_sha256
 from ..models import build_model, load_checkpoint, save_checkpoint
 from ..profiles import TrainProfile
 from .flow_quality import summarise, warp_errors
@@ -42,6 +42,9 @@ from .loops import (
 # and OpenCV's DIS flow (nothing to train: one "flow net" for every seed and budget)
 FAMILIES = {"tip": ("tip", {}), "accv": ("accv", {}), "dis": ("hofvsr", {"flow": "dis"})}
 CACHE_DIR = "cached"  # under the dataset directory
+# the flow nets' recipe, in their key: 2 = standardised input pairs (models.common), so that a
+# flow net trained before the change is never read as one trained after it
+FLOW_RECIPE = 2
 
 
 def flow_net_key(family: str, data: str | Path, budget: TrainProfile, seed: int) -> dict:
@@ -49,14 +52,11 @@ def flow_net_key(family: str, data: str | Path, budget: TrainProfile, seed: int)
     if family not in FAMILIES:
         raise ValueError(f"unknown flow-net family {family!r}; choose one of "
                          f"{sorted(FAMILIES)}")
-    manifest = Path(data) / "manifest.csv"
-    if not manifest.is_file():
-        raise FileNotFoundError(f"{manifest} not found: build the dataset first "
-                                f"(hofvsr dataset build --out {data})")
+    sha = manifest_sha256(data)
     if family == "dis":
-        return {"family": family, "manifest_sha256": sha256_file(manifest), "seed": 0}
-    return {"family": family, "manifest_sha256": sha256_file(manifest),
-            "ofr_pretrain": vars(budget), "seed": seed}
+        return {"family": family, "manifest_sha256": sha, "seed": 0}
+    return {"family": family, "manifest_sha256": sha,
+            "ofr_pretrain": vars(budget), "seed": seed, "recipe": FLOW_RECIPE}
 
 
 def _stem(kind: str, key: dict) -> str:

@@ -48,6 +48,7 @@ from torch.utils.data import Subset
 
 from ..atomic import write_csv, write_json
 from ..data.dataset import FaceWindows
+from ..data.manifest import check_same_dataset, manifest_sha256
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
 from ..models import DISPLAY_NAMES, build_model, save_checkpoint
 from ..paper import WINNER
@@ -214,7 +215,9 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     data, out = Path(data), Path(out)
     record_path = out / "final" / f"{run.run_id}.json"
     if record_path.exists() and run.seed in set(read_scores(out, run.variant)["seed"]):
-        return json.loads(record_path.read_text())
+        record = json.loads(record_path.read_text())
+        check_same_dataset(record["provenance"].get("manifest_sha256"), data, record_path)
+        return record
     device = resolve_device(device)
     budget = profile.joint if run.protocol == "joint" and profile.final_mode != "joint" \
         else profile.final
@@ -246,7 +249,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
         "lr_patch": budget.lr_patch, "val_psnr": final["psnr"], "val_ssim": final["ssim"],
         "test_windows": len(scores), "psnr": float(scores["psnr"].mean()),
         "ssim": float(scores["ssim"].mean()), "train_seconds": seconds, **stages,
-        "provenance": run_provenance(profile.name, seed=run.seed, device=str(device)),
+        "provenance": run_provenance(profile.name, seed=run.seed, device=str(device),
+                                     manifest_sha256=manifest_sha256(data)),
     }
     save_checkpoint(out / "checkpoints" / f"{run.run_id}.pt", model, **{
         k: record[k] for k in ("display", "protocol", "epochs", "iters_per_epoch", "psnr",
