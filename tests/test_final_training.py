@@ -67,6 +67,9 @@ def test_joint_final_training_writes_record_and_checkpoint_and_resumes(small_dat
         f.write("\n")
     with pytest.raises(ValueError, match=f"{run.run_id}.json was made on dataset"):
         train_run(run, other, JOINT, tmp_path)
+    longer = replace(JOINT, final=replace(JOINT.final, epochs=3))  # another budget: refused
+    with pytest.raises(ValueError, match="was trained for 2 x 2 steps"):
+        train_run(run, small_data, longer, tmp_path)
 
 
 def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(small_data, tmp_path):

@@ -121,6 +121,35 @@ def test_sr_training_on_cached_cubes_reduces_loss(trial_cache):
     assert history[-1]["train_loss"] < history[0]["train_loss"]
 
 
+def test_sr_training_interrupted_resumes_after_its_last_epoch(trial_cache, tmp_path):
+    """A run stopped in its second epoch goes on from the first (its record and weights kept,
+    the learning-rate schedule where it was); the resume file is gone once the run ends."""
+    splits, _ = load_cube_cache(trial_cache)
+    train = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"], lr_patch=16, augment=True)
+    evalset = CubeDataset(splits["val"]["cubes"], splits["val"]["hr"])
+    budget = TrainProfile(epochs=3, iters_per_epoch=5, batch_size=4, lr_patch=16,
+                          lr_milestones=(7,))
+    progress = tmp_path / "run.progress.pt"
+
+    def interrupt(epoch, record):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    torch.manual_seed(0)
+    net = SRNet(32, 1, 32)
+    with pytest.raises(KeyboardInterrupt):
+        train_sr(net, train, budget, evalset, device="cpu", callback=interrupt, progress=progress)
+    saved = torch.load(progress, weights_only=False)
+    assert [r["epoch"] for r in saved["history"]] == [1]
+    torch.manual_seed(1)
+    fresh = SRNet(32, 1, 32)  # other weights: the resume must replace them
+    history = train_sr(fresh, train, budget, evalset, device="cpu", progress=progress)
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+    assert history[0] == saved["history"][0]
+    assert not progress.exists()
+    assert history[-1]["psnr"] > history[0]["psnr"]
+
+
 def _run_in_subprocess(profile_expr: str, out: Path, face_data: Path, port: int):
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "

@@ -55,8 +55,10 @@ def flow_net_key(family: str, data: str | Path, budget: TrainProfile, seed: int)
     sha = manifest_sha256(data)
     if family == "dis":
         return {"family": family, "manifest_sha256": sha, "seed": 0}
+    # settings at None are left out: one added later at its None default keeps old keys
+    settings = {k: v for k, v in vars(budget).items() if v is not None}
     return {"family": family, "manifest_sha256": sha,
-            "ofr_pretrain": vars(budget), "seed": seed, "recipe": FLOW_RECIPE}
+            "ofr_pretrain": settings, "seed": seed, "recipe": FLOW_RECIPE}
 
 
 def _stem(kind: str, key: dict) -> str:

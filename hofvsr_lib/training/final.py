@@ -30,7 +30,9 @@ video network the warp error of its flow net against zero motion and DIS flow pe
 person, :mod:`.flow_quality`), and the
 test scores of every seed of a variant in ``results/final/<variant>_scores.csv`` (seed,
 person, sequence, window, frame, psnr, ssim, bicubic_psnr, bicubic_ssim). A finished run is
-skipped on the next call, so an interrupted run resumes.
+skipped on the next call (a record of another dataset or budget is refused, naming the file);
+a run interrupted during training resumes after its last finished epoch, from
+``results/final/<run>.progress.pt``.
 """
 
 from __future__ import annotations
@@ -69,7 +71,6 @@ from .loops import (
 BASELINES = ("tip", "accv", "fsrcnn", "edsr")
 VIDEO_NETWORKS = ("hofvsr_64_5_64", "tip", "accv")  # also trained jointly when asked
 PAPER_NETWORKS = ("hofvsr_64_5_64", *BASELINES)  # trained with every seed
-FLOW_WINDOWS = {"val": 96, "test": 192}  # evenly spaced windows of a run's flow-quality check
 SCORE_COLUMNS = ["seed", "person", "sequence", "window", "frame", "psnr", "ssim",
                  "bicubic_psnr", "bicubic_ssim"]
 
@@ -152,7 +153,7 @@ def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
 
 
 def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
-                  device: torch.device) -> dict:
+                  device: torch.device, progress: Path) -> dict:
     """Stage 1 (the family's flow net, shared through the dataset's cache) + stage 2 on its
     draft cubes, validated every epoch."""
     family = model.flow_family
@@ -169,7 +170,7 @@ def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
     val_set = CubeDataset(splits["val"]["cubes"], splits["val"]["hr"])
     seed_everything(run.seed)
     history = train_sr(model.sr, train_set, profile.final, val_set, device=device,
-                       seed=run.seed, callback=_report)
+                       seed=run.seed, callback=_report, progress=progress)
     model.ofr.requires_grad_(True)
     return {"ofr_history": meta["ofr_history"], "ofr_seconds": meta["ofr_pretrain_s"],
             "cube_cache_seconds": meta["cache_s"], "history": history}
@@ -214,32 +215,41 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data, out = Path(data), Path(out)
     record_path = out / "final" / f"{run.run_id}.json"
+    budget = profile.joint if run.protocol == "joint" and profile.final_mode != "joint" \
+        else profile.final
     if record_path.exists() and run.seed in set(read_scores(out, run.variant)["seed"]):
         record = json.loads(record_path.read_text())
         check_same_dataset(record["provenance"].get("manifest_sha256"), data, record_path)
+        made, asked = (record["epochs"], record["iters_per_epoch"]), (budget.epochs,
+                                                                      budget.iters_per_epoch)
+        if made != asked:
+            raise ValueError(f"{record_path} was trained for {made[0]} x {made[1]} steps, "
+                             f"profile {profile.name} trains {asked[0]} x {asked[1]}: use "
+                             f"another output folder")
         return record
     device = resolve_device(device)
-    budget = profile.joint if run.protocol == "joint" and profile.final_mode != "joint" \
-        else profile.final
+    progress = out / "final" / f"{run.run_id}.progress.pt"  # resumed after an interruption
     seed_everything(run.seed)
     model = build_model(run.name, bicubic_residual=budget.bicubic_residual, **run.config)
     print(f"== {run.display}, seed {run.seed}: {run.protocol} protocol, {budget.epochs} "
           f"epochs x {budget.iters_per_epoch} steps", flush=True)
     start = time.perf_counter()
     if run.protocol == "cached" and hasattr(model, "ofr"):
-        stages = _train_cached(run, model, data, profile, device)
+        stages = _train_cached(run, model, data, profile, device, progress)
     else:
         windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
                               all_hr=True, centre_only=run.centre_only)
         val = evenly_spaced(FaceWindows(data, "val", centre_only=run.centre_only),
                             budget.eval_windows)
         stages = {"history": train_joint(model, run.name, windows, budget, val, device,
-                                         run.seed, _report)}
+                                         run.seed, _report, progress)}
     seconds = time.perf_counter() - start
     test = FaceWindows(data, "test", centre_only=run.centre_only)
     scores = score_run(model, test, device, run.seed)
     if hasattr(model, "ofr") and not run.centre_only:  # does its flow net align?
-        stages["flow"] = flow_report(model.ofr, data, FLOW_WINDOWS, device)
+        val_windows, test_windows = profile.flow_check_windows
+        stages["flow"] = flow_report(model.ofr, data, {"val": val_windows, "test": test_windows},
+                                     device)
     final = stages["history"][-1]
     record = {
         "run": run.run_id, "variant": run.variant, "key": run.key, "model": run.name,

@@ -235,19 +235,64 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 8,
 # --------------------------------------------------------------------------- training loops
 
 
+def lr_milestones(profile: TrainProfile) -> list[int]:
+    """The steps after which the learning rate drops 10x: ``profile.lr_milestones`` (absolute,
+    so that a longer run shares a shorter one's schedule up to its end), else TIP-2020's
+    fractions of the run (:data:`LR_MILESTONES`)."""
+    if profile.lr_milestones is not None:
+        return sorted(profile.lr_milestones)
+    total = profile.epochs * profile.iters_per_epoch
+    return sorted({max(1, math.floor(m * total)) for m in LR_MILESTONES})
+
+
+def _save_progress(path: Path, params: list[nn.Parameter], optimizer, scheduler,
+                   history: list[dict]) -> None:
+    """Everything a run needs to go on after its last finished epoch (written atomically)."""
+    state = {"params": [p.detach().cpu() for p in params], "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "history": history,
+             "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
+                     "python": random.getstate()}}
+    with replacing(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_progress(path: Path, params: list[nn.Parameter], optimizer, scheduler) -> list[dict]:
+    state = torch.load(path, map_location="cpu", weights_only=False)  # our own file
+    if len(state["params"]) != len(params) or any(
+            a.shape != b.shape for a, b in zip(state["params"], params, strict=True)):
+        raise ValueError(f"{path}: a run of another network; remove it to start afresh")
+    with torch.no_grad():
+        for param, saved in zip(params, state["params"], strict=True):
+            param.copy_(saved)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    np.random.set_state(state["rng"]["numpy"])
+    random.setstate(state["rng"]["python"])
+    return state["history"]
+
+
 def _fit(params: list[nn.Parameter], step: Callable[[list[torch.Tensor]], torch.Tensor],
          train_set: Dataset, profile: TrainProfile, device: torch.device, seed: int,
          evaluate_fn: Callable[[], dict] | None, callback: EpochCallback | None,
-         desc: str, stop: Callable[[list[dict]], bool] | None = None) -> list[dict]:
-    """Adam + TIP-style step decay; ``profile.epochs`` x ``iters_per_epoch`` steps, or fewer
-    when ``stop(history)`` says so after an epoch."""
+         desc: str, stop: Callable[[list[dict]], bool] | None = None,
+         progress: Path | None = None) -> list[dict]:
+    """Adam + TIP-style step decay (:func:`lr_milestones`); ``profile.epochs`` x
+    ``iters_per_epoch`` steps, or fewer when ``stop(history)`` says so after an epoch.
+
+    ``progress``: a file the run's state is saved to after every epoch and resumed from (the
+    batches after a resume come from a stream seeded by the seed and the epoch); removed once
+    the run ends."""
     optimizer = torch.optim.Adam(params, lr=profile.lr)
-    total = profile.epochs * profile.iters_per_epoch
-    milestones = sorted({max(1, math.floor(m * total)) for m in LR_MILESTONES})
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.1)
-    batches = batch_stream(train_set, profile.batch_size, seed, loader_workers(device))
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(profile),
+                                                     gamma=0.1)
     history = []
-    for epoch in range(1, profile.epochs + 1):
+    if progress is not None and progress.is_file():
+        history = _load_progress(progress, params, optimizer, scheduler)
+        print(f"{desc}: resumed after epoch {len(history)} ({progress.name})", flush=True)
+    stream_seed = seed if not history else seed + 100_003 * len(history)
+    batches = batch_stream(train_set, profile.batch_size, stream_seed, loader_workers(device))
+    for epoch in range(len(history) + 1, profile.epochs + 1):
         start, losses = time.perf_counter(), []
         for _ in tqdm(range(profile.iters_per_epoch), desc=f"{desc} epoch {epoch}", leave=False):
             loss = step(_to(next(batches), device))
@@ -266,13 +311,19 @@ def _fit(params: list[nn.Parameter], step: Callable[[list[torch.Tensor]], torch.
             callback(epoch, record)
         if stop is not None and stop(history):
             break
+        if progress is not None and epoch < profile.epochs:
+            _save_progress(progress, params, optimizer, scheduler, history)
+    if progress is not None:
+        progress.unlink(missing_ok=True)
     return history
 
 
 def train_joint(model: nn.Module, model_name: str, train_set: Dataset, profile: TrainProfile,
                 eval_set: Dataset | None = None, device: str | torch.device | None = None,
-                seed: int = 0, callback: EpochCallback | None = None) -> list[dict]:
-    """Train the whole network with ``sofvsr_loss(model_name, ...)``, evaluating every epoch.
+                seed: int = 0, callback: EpochCallback | None = None,
+                progress: Path | None = None) -> list[dict]:
+    """Train the whole network with ``sofvsr_loss(model_name, ...)``, evaluating every epoch
+    (``progress``: resume file, as in :func:`_fit`).
 
     ``train_set`` yields ``(lr (3,1,p,p), hr (3,1,4p,4p))``; ``eval_set`` yields
     ``(lr (3,1,h,w), hr_centre (1,4h,4w))``.
@@ -288,7 +339,7 @@ def train_joint(model: nn.Module, model_name: str, train_set: Dataset, profile: 
 
     evaluate_fn = None if eval_set is None else (lambda: evaluate(model, eval_set, device=device))
     return _fit(list(model.parameters()), step, train_set, profile, device, seed, evaluate_fn,
-                callback, f"train {model_name}")
+                callback, f"train {model_name}", progress=progress)
 
 
 def pretrain_ofr(model: nn.Module, train_set: Dataset, profile: TrainProfile,
@@ -335,8 +386,10 @@ def pretrain_ofr(model: nn.Module, train_set: Dataset, profile: TrainProfile,
 
 def train_sr(sr_net: nn.Module, train_set: Dataset, profile: TrainProfile,
              eval_set: Dataset | None = None, device: str | torch.device | None = None,
-             seed: int = 0, callback: EpochCallback | None = None) -> list[dict]:
-    """Train an ``SRNet`` alone (MSE) on cached draft cubes (:class:`CubeDataset` items)."""
+             seed: int = 0, callback: EpochCallback | None = None,
+             progress: Path | None = None) -> list[dict]:
+    """Train an ``SRNet`` alone (MSE) on cached draft cubes (:class:`CubeDataset` items);
+    ``progress``: resume file, as in :func:`_fit`."""
     device = resolve_device(device)
     sr_net.to(device).train()
 
@@ -346,4 +399,4 @@ def train_sr(sr_net: nn.Module, train_set: Dataset, profile: TrainProfile,
 
     evaluate_fn = None if eval_set is None else (lambda: evaluate(sr_net, eval_set, device=device))
     return _fit(list(sr_net.parameters()), step, train_set, profile, device, seed, evaluate_fn,
-                callback, "train SR")
+                callback, "train SR", progress=progress)
