@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 from hofvsr_lib.data.manifest import SPLITS, read_manifest
 from hofvsr_lib.imaging import downscale, rgb_to_y
@@ -132,6 +132,14 @@ class FaceWindows(Dataset):
             y, x = (h - p) // 2, (w - p) // 2
         return (lr[..., y : y + p, x : x + p],
                 hr[..., y * s : (y + p) * s, x * s : (x + p) * s])
+
+
+def window_rows(windows: FaceWindows | Subset) -> list[dict]:
+    """:meth:`FaceWindows.window_table` of a FaceWindows, or of a subset of one (in the
+    subset's order)."""
+    if isinstance(windows, Subset):
+        return windows.dataset.window_table(list(windows.indices))
+    return windows.window_table()
 
 
 def _dihedral(*xs: torch.Tensor) -> tuple[torch.Tensor, ...]:

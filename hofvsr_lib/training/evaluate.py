@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from .. import stats
@@ -70,12 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not apply_device_arguments(args):
         return 2
-    try:
-        result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.windows,
-                                     args.device)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.windows,
+                                 args.device)  # a bad file or dataset: one line from cli.main
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:

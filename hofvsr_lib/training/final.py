@@ -49,7 +49,7 @@ from torch import nn
 from torch.utils.data import Subset
 
 from ..atomic import write_csv, write_json
-from ..data.dataset import FaceWindows
+from ..data.dataset import FaceWindows, window_rows
 from ..data.manifest import check_same_dataset, manifest_sha256
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
 from ..models import DISPLAY_NAMES, build_model, save_checkpoint
@@ -184,9 +184,7 @@ def _report(epoch: int, record: dict) -> None:
 def score_run(model: nn.Module, windows: FaceWindows | Subset, device: torch.device,
               seed: int) -> pd.DataFrame:
     """Per-window test scores of ``model`` beside bicubic's (the columns of SCORE_COLUMNS)."""
-    base, idx = (windows.dataset, list(windows.indices)) if isinstance(windows, Subset) \
-        else (windows, None)
-    table = pd.DataFrame(base.window_table(idx))
+    table = pd.DataFrame(window_rows(windows))
     net = score_windows(model, windows, device=device)
     bicubic = score_windows(build_model("bicubic"), windows, device="cpu")
     return table.assign(seed=seed, psnr=net["psnr"], ssim=net["ssim"],

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data.dataset import FaceWindows
+from ..data.dataset import FaceWindows, window_rows
 from ..devices import resolve_device
 from ..models.classical_flow import DISFlow
 from ..models.common import flow_warp
@@ -46,13 +46,10 @@ def warp_errors(flow_net: nn.Module | None, dataset: Dataset, device: str | torc
     dis = DISFlow()
     if flow_net is not None:
         flow_net = flow_net.to(device).eval()
-    base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
-    indices = list(dataset.indices) if isinstance(dataset, torch.utils.data.Subset) \
-        else list(range(len(dataset)))
-    table = base.window_table(indices)
+    table = window_rows(dataset)
     rows = []
-    for start in range(0, len(indices), batch_size):
-        items = [dataset[k] for k in range(start, min(start + batch_size, len(indices)))]
+    for start in range(0, len(dataset), batch_size):
+        items = [dataset[k] for k in range(start, min(start + batch_size, len(dataset)))]
         lr = torch.stack([x[0] for x in items]).to(device)
         hr = torch.stack([x[1] for x in items]).to(device)
         for k, step in ((0, -1), (2, +1)):
