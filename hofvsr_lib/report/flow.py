@@ -142,10 +142,11 @@ def _read(results_dir: str | Path) -> dict:
 
 
 def flow_curves(records: list[dict], ax=None):
-    """The flow nets' pretraining loss per epoch (and validation warp ratio where recorded),
-    one line per distinct flow net of the final runs' records."""
+    """The flow nets' validation warp error per pretraining epoch, as a ratio to zero motion's
+    (DIS flow's dashed, the kept epoch ringed), one line per distinct flow net of the final
+    runs' records; the training flow loss for records from before the validation was kept."""
     ax = ax or plt.gca()
-    seen = set()
+    seen, ratio = set(), False
     for r in records:
         history = r.get("ofr_history") or []
         key = json.dumps(history, sort_keys=True)
@@ -153,10 +154,22 @@ def flow_curves(records: list[dict], ax=None):
             continue
         seen.add(key)
         family = "ACCV-2018" if r["model"] == "accv" else "TIP-2020"
-        ax.plot([h["epoch"] for h in history], [h["train_loss"] for h in history],
-                marker="o", label=f"{family} flow net, seed {r['seed']}")
+        ratio = "warp_ratio" in history[0]
+        epochs = [h["epoch"] for h in history]
+        line, = ax.plot(epochs, [h["warp_ratio" if ratio else "train_loss"] for h in history],
+                        marker="o", label=f"{family} flow net, seed {r['seed']}")
+        if ratio:
+            ax.plot(epochs, [h["dis_ratio"] for h in history], ls="--", color=line.get_color(),
+                    lw=1)
+            kept = [h for h in history if h.get("kept")]
+            ax.plot([h["epoch"] for h in kept], [h["warp_ratio"] for h in kept], "o", ms=12,
+                    mfc="none", color=line.get_color())
     ax.set_xlabel("pretraining epoch")
-    ax.set_ylabel("flow loss (training)")
+    if ratio:
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_ylabel("validation warp error / zero motion's\n(dashed: DIS flow)")
+    else:
+        ax.set_ylabel("flow loss (training)")
     ax.legend(fontsize=8)
     return ax
 
