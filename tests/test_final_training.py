@@ -15,7 +15,7 @@ from hofvsr_lib.devices import resolve_device
 from hofvsr_lib.models import load_checkpoint
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
-from hofvsr_lib.report import claims, table3
+from hofvsr_lib.report import budget, claims, table3
 from hofvsr_lib.training.final import (
     FinalRun,
     final_records,
@@ -103,6 +103,16 @@ def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(small_
     assert len(joint) == 4 and joint["verdict"].str.contains("1 seed").all()
     assert (tmp_path / "figures" / "figure7.png").exists() or table3.render_figure7(
         tmp_path, small_data).exists()
+
+    gaps = budget.budget_table(records)  # HO-FVSR minus each baseline, seed by seed
+    assert list(gaps["steps"]) == [1, 2]  # smoke: 2 epochs of 1 step
+    ho_curve = {r["seed"]: r["history"][-1]["psnr"] for r in records
+                if r["variant"] == "hofvsr_64_5_64"}
+    tip_curve = {r["seed"]: r["history"][-1]["psnr"] for r in records if r["variant"] == "tip"}
+    assert gaps["minus TIP-2020 (dB)"].iloc[-1] == pytest.approx(
+        sum(ho_curve[s] - tip_curve[s] for s in (0, 1)) / 2)
+    assert "1 to 2 steps" in budget.budget_summary(records)
+    assert {r["lr_schedule"] for r in records} == {"compressed"}
 
     stamp = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "checkpoints").glob("*.pt")}
     speed = (tmp_path / "table3_speed.json").read_text()

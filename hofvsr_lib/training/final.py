@@ -62,6 +62,7 @@ from .loops import (
     CubeDataset,
     evenly_spaced,
     load_cube_cache,
+    lr_milestones,
     score_windows,
     seed_everything,
     train_joint,
@@ -220,11 +221,14 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
         check_same_dataset(record["provenance"].get("manifest_sha256"), data, record_path)
         made, asked = (record["epochs"], record["iters_per_epoch"]), (budget.epochs,
                                                                       budget.iters_per_epoch)
-        if made != asked:
+        if made == asked:
+            return record
+        if record["provenance"].get("profile") != profile.extends:
             raise ValueError(f"{record_path} was trained for {made[0]} x {made[1]} steps, "
                              f"profile {profile.name} trains {asked[0]} x {asked[1]}: use "
                              f"another output folder")
-        return record
+        print(f"{record_path.name}: the {profile.extends} run's {made[0]} x {made[1]} steps, "
+              f"superseded by {profile.name}'s {asked[0]} x {asked[1]}", flush=True)
     device = resolve_device(device)
     progress = out / "final" / f"{run.run_id}.progress.pt"  # resumed after an interruption
     seed_everything(run.seed)
@@ -254,7 +258,9 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
         "display": run.display, "config": model.config, "protocol": run.protocol,
         "seed": run.seed, "centre_only": run.centre_only, "epochs": budget.epochs,
         "iters_per_epoch": budget.iters_per_epoch, "batch_size": budget.batch_size,
-        "lr_patch": budget.lr_patch, "val_psnr": final["psnr"], "val_ssim": final["ssim"],
+        "lr_patch": budget.lr_patch, "lr_drops": lr_milestones(budget),
+        "lr_schedule": "compressed" if budget.lr_milestones is None else "absolute",
+        "val_psnr": final["psnr"], "val_ssim": final["ssim"],
         "test_windows": len(scores), "psnr": float(scores["psnr"].mean()),
         "ssim": float(scores["ssim"].mean()), "train_seconds": seconds, **stages,
         "provenance": run_provenance(profile.name, seed=run.seed, device=str(device),
