@@ -3,8 +3,9 @@
 
 Each block sits between ``<!-- NAME:begin ... -->`` and ``<!-- NAME:end -->``: ``speed`` (the
 speed tables, from ``results/bench/bench*.json``), ``evidence`` (Table 3's networks, from
-``results/table3.*``), ``claims`` (the paper's claims, from ``results/``) and ``flow`` (do the
-committed flow nets align, from ``results/flow/``).
+``results/table3.*``), ``claims`` (the paper's claims, from ``results/``), ``flow`` (do the
+committed flow nets align, from ``results/flow/``) and ``searches`` (the committed searches,
+from ``results/search/``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hofvsr_lib.report.claims import claims_markdown  # noqa: E402
+from hofvsr_lib.report.figures import searches_markdown  # noqa: E402
 from hofvsr_lib.report.flow import verdict as flow_markdown  # noqa: E402
 from hofvsr_lib.report.speed import speed_markdown  # noqa: E402
 from hofvsr_lib.report.table3 import readme_markdown  # noqa: E402
@@ -28,6 +30,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "evidence": lambda: readme_markdown(RESULTS),
     "claims": lambda: claims_markdown(RESULTS),
     "flow": lambda: flow_markdown(RESULTS) + "\n",
+    "searches": lambda: searches_markdown(RESULTS),
 }
 
 

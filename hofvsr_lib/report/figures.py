@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..paper import TABLE3, WINNER
-from ..search.records import load_trials
+from ..search.records import load_trials, table2
 from ..vocabulary import (
     STRATEGIES,
     STRATEGY_COLOURS,
@@ -278,6 +278,36 @@ def table2_column(table: pd.DataFrame, search: str) -> pd.DataFrame:
     """One search's row of Table 2 (``search.records.table2``) as a column, for reading."""
     seconds = [c for c in table.columns if c.endswith("_time_s")]  # shown as "6m38s" too
     return for_reading(table.set_index("search").drop(columns=seconds), 2).loc[[search]].T
+
+
+def search_label(row: dict) -> str:
+    """'TPE', 'Random, no assessor', 'TPE, NNI's own Medianstop', ... for a Table 2 row."""
+    label = STRATEGY_LABELS.get(row["strategy"], row["strategy"])
+    if row["space"] == "ordinal":
+        label += ", ordinal encoding"
+    if row["assessor"] == "none":
+        label += ", no assessor"
+    elif row["assessor"] == "Medianstop":
+        label += ", NNI's own Medianstop"
+    return label + (", joint trials" if row["mode"] == "joint" else "")
+
+
+def searches_markdown(results: str | Path) -> str:
+    """The README's table of the committed searches (``search.records.table2``)."""
+    table = table2(Path(results) / "search")
+    order = {s: i for i, s in enumerate(STRATEGIES)}
+    rows = sorted(table.to_dict("records"),
+                  key=lambda r: (r["search"] not in STRATEGIES, order.get(r["strategy"], 9),
+                                 r["search"]))
+    lines = ["| search | trials stopped early | where the configurations came from | "
+             "epochs trained | search time | best (c, n, u), val. PSNR |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        stopped = f"{r['early_stopped']} of {r['trials']}" if r["early_stopped"] else "0"
+        lines.append(f"| {search_label(r)} | {stopped} | {r['sources']} | "
+                     f"{r['epochs_trained']} | {r['search_time']} | {r['best']}, "
+                     f"{r['best_psnr']:.2f} dB |")
+    return "\n".join(lines) + "\n"
 
 
 def by_configuration(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
