@@ -41,9 +41,12 @@ def test_summary_counts_and_is_left_alone_by_a_rerender(small_data, tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-def test_trained_on_names_the_committed_searches_manifest():
+def test_trained_on_names_each_committed_searchs_and_final_runs_manifest():
     results = Path(__file__).resolve().parents[1] / "results"
     table = dataset.trained_on(results, "0" * 64)
-    assert {"tpe", "random", "smac"} <= set(table.index)
-    assert (table.loc[["tpe", "random", "smac"], "manifest"] == "c88fff05391a").all()
+    searches = [f"search {s}" for s in ("tpe", "random", "smac")]
+    assert set(searches) <= set(table.index)
+    assert (table.loc[searches, "manifest"] == "c88fff05391a").all()  # the earlier dataset
+    finals = table[table.index.str.startswith("final run ")]
+    assert len(finals) and (finals["manifest"] == "not recorded").all()  # from before records
     assert not table["same as this dataset"].any()

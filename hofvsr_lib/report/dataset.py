@@ -85,16 +85,22 @@ def summary_tables(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
 
 
 def trained_on(results: str | Path, manifest_sha: str) -> pd.DataFrame:
-    """Which dataset manifest each committed search in ``results/search`` was made on (its
-    provenance's flow-net cache key), beside this dataset's: ``same`` says whether they agree."""
+    """Which dataset manifest each committed search (``results/search``) and final run
+    (``results/final``) was made on, from its provenance (for older searches, their flow-net
+    cache key), beside this dataset's: ``same as this dataset`` says whether they agree."""
     rows = []
     for file in sorted(Path(results).glob("search/*/provenance.json")):
-        key = (json.loads(file.read_text()).get("ofr_cache") or {}).get("key", {})
-        recorded = key.get("manifest_sha256", "")
-        rows.append({"search": file.parent.name, "manifest": recorded[:12] or "not recorded",
-                     "same as this dataset": recorded == manifest_sha})
-    return pd.DataFrame(rows, columns=["search", "manifest", "same as this dataset"]
-                        ).set_index("search")
+        prov = json.loads(file.read_text())
+        recorded = prov.get("manifest_sha256") or (prov.get("ofr_cache") or {}).get(
+            "key", {}).get("manifest_sha256", "")
+        rows.append({"result": f"search {file.parent.name}", "manifest": recorded})
+    for file in sorted(Path(results).glob("final/*_seed*.json")):
+        recorded = json.loads(file.read_text())["provenance"].get("manifest_sha256", "")
+        rows.append({"result": f"final run {file.stem}", "manifest": recorded})
+    table = pd.DataFrame(rows, columns=["result", "manifest"])
+    table["same as this dataset"] = table["manifest"] == manifest_sha
+    table["manifest"] = table["manifest"].str[:12].replace("", "not recorded")
+    return table.set_index("result")
 
 
 def skipped_table(skipped: list[tuple[str, str]]) -> pd.DataFrame:
