@@ -389,3 +389,10 @@ def test_nni_bookkeeping_without_nni(tmp_path):
     assert float(rows["A"]["duration_s"]) == 89.99  # from RUNNING to the end
     assert rows["C"]["final_psnr"] == "" and rows["C"]["epochs_done"] == "1"
     assert records.completed() == 3
+
+
+def test_a_setting_added_after_a_search_ran_does_not_make_it_another_search():
+    recorded = {"max_trials": 14, "trial": {"epochs": 4, "lr": 0.001}}
+    now = {"max_trials": 14, "trial": {"epochs": 4, "lr": 0.001, "lr_milestones": None}}
+    assert launcher._holds(now, recorded)
+    assert not launcher._holds({**now, "trial": {**now["trial"], "epochs": 6}}, recorded)

@@ -49,11 +49,11 @@ def manifest_sha256(root: Path | str) -> str:
 
 def check_same_dataset(recorded: str | None, root: Path | str, where: Path | str) -> None:
     """Refuse to resume or reuse ``where`` (results of a dataset whose manifest sha256 is
-    ``recorded``; None: a record from before manifests were recorded) on another dataset."""
+    ``recorded``) on another dataset. A record from before manifests were recorded (None) is
+    taken as it is: the dataset chapter lists it as "not recorded"."""
     current = manifest_sha256(root)
-    if recorded != current:
-        made = f"dataset {recorded[:8]}" if recorded else "a dataset it does not name"
-        raise ValueError(f"{where} was made on {made}, not on {root} (manifest "
+    if recorded is not None and recorded != current:
+        raise ValueError(f"{where} was made on dataset {recorded[:8]}, not on {root} (manifest "
                          f"{current[:8]}): move it away, or use another output folder")
 
 

@@ -403,13 +403,21 @@ def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int,
     is never resumed."""
     prov = read_provenance(path)
     settings = json.loads(json.dumps(asdict(profile.search)))
-    same = all(settings.get(k) == v for k, v in prov.get("profile", {}).get("search", {}).items())
+    same = _holds(settings, prov.get("profile", {}).get("search", {}))
     if prov and (not same or prov.get("mode") != mode or prov.get("seed") != seed):
         raise ValueError(f"{path.parent} holds a search with profile {prov['profile']['name']}, "
                          f"mode {prov.get('mode')}, seed {prov.get('seed')}: use another --out")
     if prov and data is not None:
         check_same_dataset(prov.get("manifest_sha256"), data, path.parent)
     return prov
+
+
+def _holds(settings: dict, recorded: dict) -> bool:
+    """Whether ``settings`` has every value of ``recorded``, at every depth (a setting added to
+    a profile after a search ran is absent from its record and does not count)."""
+    return all(_holds(settings.get(k), v) if isinstance(v, dict) and
+               isinstance(settings.get(k), dict) else settings.get(k) == v
+               for k, v in recorded.items())
 
 
 def _recover_killed(prov: dict, records: TrialRecords, nni_dir: Path, tag: tuple) -> None:
