@@ -53,7 +53,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..atomic import write_json
-from ..data.manifest import check_same_dataset, manifest_sha256
+from ..data.manifest import MANIFEST, check_same_dataset, manifest_sha256
 from ..devices import add_device_arguments, apply_device_arguments
 from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import machine_info, software_versions
@@ -257,7 +257,9 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     sdir = Path(out) / name
     sdir.mkdir(parents=True, exist_ok=True)
     prov_path = sdir / "provenance.json"
-    prov = _stored_provenance(prov_path, profile, mode, seed, data)
+    # a missing dataset is the trials' error to report (each fails, the search goes on)
+    manifest = manifest_sha256(data) if data and (data / MANIFEST).is_file() else None
+    prov = _stored_provenance(prov_path, profile, mode, seed, manifest, data)
     records = TrialRecords(sdir / "trials.csv")
     nni_dir = sdir / "nni"
     sessions = prov.get("sessions", [])
@@ -276,7 +278,7 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     prov.update({"search": name, "strategy": strategy, "mode": mode, "seed": seed,
                  "tuner_seed": tuner_seed, "space": space, "search_space": SPACES[space],
                  "space_size": space_size(), "assessor": _assessor(sp, assessor),
-                 **_setting(profile, shown_data, machines), "sessions": sessions,
+                 **_setting(profile, shown_data, machines, manifest), "sessions": sessions,
                  "running": None})
     trial_cmd = _trial_command(prov, profile, data, mode, seed, device, threads,
                                python=remote_python(machines) if machines else sys.executable)
@@ -387,16 +389,17 @@ def _check_choices(strategy: str, mode: str, space: str) -> None:
             raise ValueError(f"unknown {what} {value!r}; choose one of {valid}")
 
 
-def _setting(profile: Profile, data: str | None, machines: list[dict] | None) -> dict:
-    """Where a session runs: profile, software, machine, dataset and trial hosts."""
+def _setting(profile: Profile, data: str | None, machines: list[dict] | None,
+             manifest: str | None) -> dict:
+    """Where a session runs: profile, software, machine, dataset (as given, and its manifest's
+    sha256) and trial hosts."""
     return {"profile": profile.to_dict(), "versions": software_versions(),
-            "machine": machine_info(), "data": data,
-            "manifest_sha256": manifest_sha256(data) if data else None,
+            "machine": machine_info(), "data": data, "manifest_sha256": manifest,
             "trial_hosts": [m["host"] for m in machines] if machines else ["localhost"]}
 
 
 def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int,
-                       data: Path | None) -> dict:
+                       manifest: str | None, data: Path | None) -> dict:
     """The stored provenance of a search, checked to be this one's: a profile whose search
     settings are another's (evidence extends cpu) shares its search; a setting added since the
     search ran (absent from its record) does not count; a search on another dataset (manifest)
@@ -407,7 +410,7 @@ def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int,
     if prov and (not same or prov.get("mode") != mode or prov.get("seed") != seed):
         raise ValueError(f"{path.parent} holds a search with profile {prov['profile']['name']}, "
                          f"mode {prov.get('mode')}, seed {prov.get('seed')}: use another --out")
-    if prov and data is not None:
+    if prov and manifest is not None:
         check_same_dataset(prov.get("manifest_sha256"), data, path.parent)
     return prov
 
