@@ -28,12 +28,12 @@ from ..devices import resolve_device
 from ..models import DISPLAY_NAMES, load_checkpoint
 from ..models.classical_flow import DISFlow
 from ..models.common import flow_warp
+from ..profiles import get_profile
 from ..provenance import portable_path, run_provenance
 from ..training.flow_quality import BORDER, flow_report
 from ..training.loops import evenly_spaced
 
 FOLDER = "flow"
-WINDOWS = {"val": 96, "test": 192}  # evenly spaced windows per split
 
 
 def _flow_nets(checkpoints: Path) -> dict[str, dict]:
@@ -59,11 +59,13 @@ def measure_flow(results_dir: str | Path, profile: str, data: str | Path | None 
     results = Path(results_dir)
     data = Path(data) if data is not None else default_dirs(profile)["data"]
     device = resolve_device()
+    val_windows, test_windows = get_profile(profile).flow_check_windows
+    windows = {"val": val_windows, "test": test_windows}
     out = results / FOLDER
     rows, nets = [], []
     found = _flow_nets(results / "checkpoints")
     for digest, net in found.items():
-        report = flow_report(net["model"].ofr, str(data), WINDOWS, device)
+        report = flow_report(net["model"].ofr, str(data), windows, device)
         label = f"{DISPLAY_NAMES[net['family']]} flow net of " \
                 f"{', '.join(c.removesuffix('.pt') for c in net['checkpoints'])}"
         nets.append({"flow_net": label, "weights": digest, "family": net["family"],
@@ -77,7 +79,7 @@ def measure_flow(results_dir: str | Path, profile: str, data: str | Path | None 
                      f"{DISPLAY_NAMES[shown[0]['family']]} flow net")
     path = write_json(out / "flow_quality.json", {
         "data": portable_path(data), "manifest_sha256": manifest_sha256(data),
-        "windows": WINDOWS, "border_px": BORDER, "flow_nets": nets,
+        "windows": windows, "border_px": BORDER, "flow_nets": nets,
         "provenance": run_provenance(profile, device=str(device))})
     return path
 
