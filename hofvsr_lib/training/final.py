@@ -7,12 +7,12 @@ Two protocols, chosen by the profile (``Profile.final_mode``):
 
 * ``cached`` (smoke, cpu): the protocol of :mod:`.cached`, identical for every video network
   and shared with the search (same flow net, same cache). Stage 1 trains its optical-flow net
-  alone (``profile.search.ofr_pretrain``: its own flow loss, until its validation warp error
-  stops falling; the TIP OFR net is shared by HO-FVSR and TIP-2020 of a seed, the ACCV one is
-  its own). Stage 2 freezes it, caches the draft cubes of the train and validation splits and
-  trains the SR net on them (``profile.final``). Single-image networks get stage 2's budget on
-  the centre frames. This is what makes a CPU run affordable: the OFR net is ~92% of HO-FVSR's
-  operations.
+  alone (``profile.final_flow``, else the searches' ``search.ofr_pretrain``: its own flow
+  loss, until its validation warp error stops falling; the TIP OFR net is shared by HO-FVSR
+  and TIP-2020 of a seed, the ACCV one is its own). Stage 2 freezes it, caches the draft cubes
+  of the train and validation splits and trains the SR net on them (``profile.final``).
+  Single-image networks get stage 2's budget on the centre frames. This is what makes a CPU
+  run affordable: the OFR net is ~92% of HO-FVSR's operations.
 * ``joint`` (paper): SOF-VSR's own training, everything at once with the full loss.
 
 A profile can add runs (:func:`final_runs`): more seeds (``final_seeds``; each seed trains its
@@ -158,7 +158,7 @@ def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
     """Stage 1 (the family's flow net, shared through the dataset's cache) + stage 2 on its
     draft cubes, validated every epoch."""
     family = model.flow_family
-    budget = profile.search.ofr_pretrain
+    budget = profile.final_flow or profile.search.ofr_pretrain
     ofr, _ = pretrained_flow_net(family, data, budget, run.seed, device)
     model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
