@@ -1,7 +1,7 @@
 """The run profiles: the one place that says how much work each scale does.
 
 * ``smoke``: CI; minutes on 2 CPU cores; proves every stage runs end to end, numbers meaningless.
-* ``cpu``: the README's main command; about 1.5 hours on 2 CPU cores; small but real searches and
+* ``cpu``: the README's main command; about 2.5 hours on 2 CPU cores; small but real searches and
   trainings whose numbers are labelled CPU-scale.
 * ``evidence``: the ``cpu`` run extended in the same results folder: 4,000-step final runs on
   an uncompressed schedule, 3 seeds (each its own flow nets), the joint protocol beside the
@@ -131,7 +131,7 @@ class Profile:
 
 _CPU = Profile(
     name="cpu",
-    description="default: small real searches and trainings, about 1.5 hours on 2 CPU cores",
+    description="default: small real searches and trainings, about 2.5 hours on 2 CPU cores",
     # 400 frames: every frame of the 384-frame First Impressions clips; at most 400 crops per
     # person, so that a person of two clips (cap12 + cap13, jwp) does not weigh double
     dataset=DatasetProfile(max_frames_per_video=400, max_frames_per_person=400),
@@ -207,9 +207,10 @@ PROFILES: dict[str, Profile] = {
             max_trials=40,
             max_duration="32h",
             studies=False,  # notebook 02_search_studies runs them on demand
-            # cached trials: at the cpu budget they rank 8 configurations spanning the space as
-            # joint trials do (Kendall's tau 0.71, p = 0.01; notebook 02_search_studies) at a
-            # 2.2x lower cost; rerun the study at this budget to confirm on a GPU
+            # cached trials, for their cost (about 6 h against 34 h joint on one H200). At the
+            # cpu budget they rank 8 configurations spanning the space only weakly as joint
+            # trials do (Kendall's tau 0.36, p = 0.28; notebook 02_search_studies): rerun the
+            # study at this budget before trusting a cached search's ranking
             mode="cached",
             trial=TrainProfile(epochs=20, iters_per_epoch=1000, batch_size=32),
             ofr_pretrain=TrainProfile(epochs=20, iters_per_epoch=1000, batch_size=32,

@@ -41,12 +41,12 @@ def test_summary_counts_and_is_left_alone_by_a_rerender(small_data, tmp_path):
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-def test_trained_on_names_each_committed_searchs_and_final_runs_manifest():
+def test_every_committed_search_and_final_run_is_on_the_committed_dataset():
     results = Path(__file__).resolve().parents[1] / "results"
-    table = dataset.trained_on(results, "0" * 64)
-    searches = [f"search {s}" for s in ("tpe", "random", "smac")]
-    assert set(searches) <= set(table.index)
-    assert (table.loc[searches, "manifest"] == "c88fff05391a").all()  # the earlier dataset
-    finals = table[table.index.str.startswith("final run ")]
-    assert len(finals) and (finals["manifest"] == "not recorded").all()  # from before records
-    assert not table["same as this dataset"].any()
+    sha = json.loads((results / "dataset" / "summary.json").read_text())["provenance"][
+        "manifest_sha256"]
+    table = dataset.trained_on(results, sha)
+    assert {f"search {s}" for s in ("tpe", "random", "smac")} <= set(table.index)
+    assert "final run hofvsr_64_5_64_seed0" in table.index
+    assert table["same as this dataset"].all(), table[~table["same as this dataset"]]
+    assert not dataset.trained_on(results, "0" * 64)["same as this dataset"].any()
