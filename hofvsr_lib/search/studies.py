@@ -61,7 +61,7 @@ def protocol_agreement(profile: str | Profile, out: str | Path, data: str | Path
             for mode in ("cached", "joint") if (mode, *cfg) not in seen]
     if not todo:
         return pd.DataFrame(rows)
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from .trial import run_trial
 
