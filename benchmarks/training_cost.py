@@ -17,7 +17,7 @@ import argparse
 import math
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -26,11 +26,11 @@ from hofvsr_lib.atomic import write_json
 from hofvsr_lib.complexity import synchronize
 from hofvsr_lib.data.dataset import FaceWindows
 from hofvsr_lib.devices import resolve_device
-from hofvsr_lib.models import HOFVSR, SRNet, build_model
+from hofvsr_lib.models import SRNet, build_model
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
 from hofvsr_lib.provenance import run_provenance
-from hofvsr_lib.search.space import SEARCH_SPACE
+from hofvsr_lib.spec import DIMENSIONS, NetSpec
 from hofvsr_lib.training.final import final_networks
 from hofvsr_lib.training.loops import (
     CubeDataset,
@@ -43,10 +43,10 @@ from hofvsr_lib.training.loops import (
 )
 
 
-def space_corners() -> dict[str, dict[str, int]]:
+def space_corners() -> dict[str, NetSpec]:
     """The smallest, the paper's and the largest network of the search space."""
-    lo = {k: min(v["_value"]) for k, v in SEARCH_SPACE.items()}
-    hi = {k: max(v["_value"]) for k, v in SEARCH_SPACE.items()}
+    lo = NetSpec.of({k: min(v) for k, v in DIMENSIONS.items()})
+    hi = NetSpec.of({k: max(v) for k, v in DIMENSIONS.items()})
     return {"smallest": lo, "paper": WINNER, "largest": hi}
 
 
@@ -90,7 +90,7 @@ def measure(data: Path, profile_name: str, device: torch.device, steps: int) -> 
     record("data loader (final batch)", loader_seconds(windows(final), final, steps, device), 0,
            workers=loader_workers(device))
 
-    ofr_net = HOFVSR(**WINNER)
+    ofr_net = build_model("hofvsr", **WINNER.config())
     record("OFR pretraining (search)", step_seconds(
         lambda b: pretrain_ofr(ofr_net, windows(b), b, device), sp.ofr_pretrain, steps, device),
         ofr_steps)
@@ -98,21 +98,21 @@ def measure(data: Path, profile_name: str, device: torch.device, steps: int) -> 
     trial_steps = sp.trial.epochs * sp.trial.iters_per_epoch
     cubes = cache_draft_cubes(ofr_net, FaceWindows(data, "train", lr_patch=None), device=device)
     cube_set = CubeDataset(cubes["cubes"], cubes["hr"], sp.trial.lr_patch, augment=True)
-    for corner, config in space_corners().items():
-        net = SRNet(**config, bicubic_residual=sp.trial.bicubic_residual)
+    for corner, spec in space_corners().items():
+        net = SRNet(**asdict(spec.sr), bicubic_residual=sp.trial.bicubic_residual)
         record(f"trial, cached: SR {corner}", step_seconds(
             lambda b, net=net: train_sr(net, cube_set, b, device=device), sp.trial, steps,
-            device), trial_steps, config=config)
-        net = HOFVSR(**config, bicubic_residual=sp.trial.bicubic_residual)
+            device), trial_steps, config=spec.params())
+        net = build_model("hofvsr", **spec.config(), bicubic_residual=sp.trial.bicubic_residual)
         record(f"trial, joint: HO-FVSR {corner}", step_seconds(
-            lambda b, net=net: train_joint(net, "hofvsr", windows(b), b, device=device),
-            sp.trial, steps, device), trial_steps, config=config)
+            lambda b, net=net: train_joint(net, windows(b), b, device=device),
+            sp.trial, steps, device), trial_steps, config=spec.params())
 
     final_steps = final.epochs * final.iters_per_epoch
-    for key, (name, config) in final_networks(WINNER).items():
+    for key, (name, config) in final_networks().items():
         net = build_model(name, bicubic_residual=final.bicubic_residual, **config)
         record(f"final, joint: {key}", step_seconds(
-            lambda b, net=net, name=name: train_joint(net, name, windows(b), b, device=device),
+            lambda b, net=net: train_joint(net, windows(b), b, device=device),
             final, steps, device), final_steps, config=config)
 
     def hours(prefix: str) -> list[float]:

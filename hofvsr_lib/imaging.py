@@ -21,6 +21,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# the version of the protocol above: the cube-cache keys record any later one, so cubes made
+# from LR frames of another protocol are never read (hofvsr_lib.training.cached)
+LR_PROTOCOL = 1
 _Y_COEFFS = (0.257, 0.504, 0.098)
 _CB_COEFFS = (-0.148, -0.291, 0.439)
 _CR_COEFFS = (0.439, -0.368, -0.071)

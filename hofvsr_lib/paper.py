@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .spec import NetSpec, SRSpec
+
 TABLE3 = pd.DataFrame(
     {
         "ACCV-2018": {"params_M": 1.64, "gflops": 2.55, "speed_s": 0.031, "fps": 32.26,
@@ -27,4 +29,4 @@ TABLE2 = pd.DataFrame(
     index=pd.Index(["TPE", "Random", "SMAC", "final network"], name="strategy"),
 )
 
-WINNER = {"res_channels": 64, "n_res_blocks": 5, "up_channels": 64}  # found by TPE
+WINNER = NetSpec(SRSpec(64, 5, 64))  # found by TPE, with TIP-2020's flow net

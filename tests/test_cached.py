@@ -7,6 +7,7 @@ from dataclasses import replace
 import torch
 
 from hofvsr_lib.data.dataset import FaceWindows
+from hofvsr_lib.models import SOFVSR_ACCV
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
 from hofvsr_lib.search.launcher import trial_cubes
@@ -34,14 +35,14 @@ def test_search_and_final_training_share_one_flow_net(small_data, tmp_path):
     assert len(flow_nets) == 1 and meta["windows"]["val"] == 2
     assert trial_cubes(data, profile) == (search_file, meta)  # found, not rebuilt
 
-    record = train_run(FinalRun("hofvsr_64_5_64", "hofvsr", WINNER, "cached", 0), data, profile,
-                       tmp_path / "results", device="cpu")
+    record = train_run(FinalRun("hofvsr_64_5_64", "hofvsr", WINNER.config(), "cached", 0), data,
+                       profile, tmp_path / "results", device="cpu")
     assert _stamps(data / "cached") == flow_nets  # the search's flow net, not retrained
     assert record["ofr_history"] == meta["ofr_history"]
     assert not list((tmp_path / "results" / "final").glob("ofr*"))
 
     # the cubes are the frozen flow net's draft cubes of the evenly spaced windows
-    model, _ = pretrained_flow_net("tip", data, BUDGET, 0)
+    model, _ = pretrained_flow_net(WINNER.flow, data, BUDGET, 0)
     splits, _ = load_cube_cache(search_file)
     val = FaceWindows(data, "val")
     lr, hr = val[len(val) - 1]
@@ -51,8 +52,8 @@ def test_search_and_final_training_share_one_flow_net(small_data, tmp_path):
     assert torch.equal(splits["val"]["hr"][-1], hr.half())
 
     # another budget or seed: another flow net beside the first, nothing overwritten
-    other, _ = cube_cache("tip", data, replace(BUDGET, lr=5e-4), 0, {"val": 2})
+    other, _ = cube_cache(WINNER.flow, data, replace(BUDGET, lr=5e-4), 0, {"val": 2})
     assert other != search_file and len(_stamps(data / "cached")) == 2
-    cube_cache("accv", data, BUDGET, 1, {"val": 2})
+    cube_cache(SOFVSR_ACCV.flow, data, BUDGET, 1, {"val": 2})
     assert len(_stamps(data / "cached")) == 3
     assert {k: v for k, v in _stamps(data / "cached").items() if k in flow_nets} == flow_nets

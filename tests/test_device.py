@@ -42,7 +42,7 @@ def test_training_step_on_cuda_and_checkpoint_loads_on_cpu(name, tmp_path):
     losses = []
     for _ in range(5):
         sr, flows = model(lr)
-        loss, _ = sofvsr_loss(name, sr, hr[:, 1], flows, lr, hr)
+        loss, _ = sofvsr_loss(model, sr, hr[:, 1], flows, lr, hr)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -31,7 +31,7 @@ JOINT = replace(get_profile("paper"), final=TrainProfile(epochs=2, iters_per_epo
                                                          eval_windows=3))
 
 
-@pytest.mark.parametrize("key,name,config", [("hofvsr_64_5_64", "hofvsr", WINNER),
+@pytest.mark.parametrize("key,name,config", [("hofvsr_64_5_64", "hofvsr", WINNER.config()),
                                              ("accv", "accv", {}), ("edsr", "edsr", {})])
 def test_joint_final_training_writes_record_and_checkpoint_and_resumes(small_data, tmp_path, key,
                                                                        name, config):

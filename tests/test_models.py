@@ -101,7 +101,7 @@ def test_one_optimiser_step_lowers_the_loss():
 
     def loss() -> torch.Tensor:
         sr, flows = model(lr_frames)
-        return sofvsr_loss("hofvsr", sr, hr_frames[:, 1], flows, lr_frames, hr_frames)[0]
+        return sofvsr_loss(model, sr, hr_frames[:, 1], flows, lr_frames, hr_frames)[0]
 
     before = loss()
     opt.zero_grad()
@@ -140,7 +140,7 @@ def test_single_image_baselines(name, params):
     assert count_params(model) == params
     sr, flows = model.train()(torch.rand(2, 3, 1, 16, 16))
     assert sr.shape == (2, 1, 64, 64) and flows == []
-    loss, parts = sofvsr_loss(name, sr, torch.rand(2, 1, 64, 64), flows, None, None)
+    loss, parts = sofvsr_loss(model, sr, torch.rand(2, 1, 64, 64), flows, None, None)
     assert parts["ofr"] == 0.0 and loss.item() == pytest.approx(parts["mse"])
 
 

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..spec import FlowSpec
+
 NEG_SLOPE = 0.1  # LeakyReLU slope of both SOF-VSR versions
 
 
@@ -175,6 +177,7 @@ class VideoSR(nn.Module):
     """
 
     scale: int
+    flow: FlowSpec  # the flow ``ofr`` computes (``training.cached`` keys its pretraining by it)
     ofr: nn.Module
     sr: nn.Module
     batch_pairs: bool = False

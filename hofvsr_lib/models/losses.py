@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .common import flow_warp
 
@@ -67,12 +68,11 @@ def ofr_loss_accv(flows: list, lr: torch.Tensor, hr: torch.Tensor) -> torch.Tens
     return _ofr_loss(flows, lr, hr, _ACCV)
 
 
-def sofvsr_loss(model_name: str, sr: torch.Tensor, hr_centre: torch.Tensor, flows: list,
+def sofvsr_loss(model: nn.Module, sr: torch.Tensor, hr_centre: torch.Tensor, flows: list,
                 lr: torch.Tensor, hr: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """Full training loss of ``model_name`` -> (total, parts); single-image models (no
-    flows) get the MSE alone."""
-    ofr_fn = ofr_loss_accv if model_name == "accv" else ofr_loss_tip
+    """Full training loss of ``model`` (its flows judged by its family's ``model.ofr_loss``)
+    -> (total, parts); single-image models (no flows) get the MSE alone."""
     mse = F.mse_loss(sr, hr_centre)
-    ofr = ofr_fn(flows, lr, hr) if flows else mse.new_zeros(())
+    ofr = model.ofr_loss(flows, lr, hr) if flows else mse.new_zeros(())
     total = mse + OFR_WEIGHT * ofr
     return total, {"mse": float(mse.detach()), "ofr": float(ofr.detach())}

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..imaging import upscale
+from ..spec import FlowSpec
 from .common import (
     RDB,
     VideoSR,
@@ -114,7 +115,7 @@ class SOFVSR_ACCV(VideoSR):  # noqa: N801 (the paper's name)
     """ACCV-2018 SOF-VSR; input and output as :class:`~hofvsr_lib.models.common.VideoSR`."""
 
     name = "accv"
-    flow_family = "accv"  # the flow net's cache family (``training.cached``)
+    flow = FlowSpec("accv")  # its flow net's family: loss, pretraining, cache key
     ofr_loss = staticmethod(ofr_loss_accv)  # the flow net's own loss (pretraining, joint)
 
     def __init__(self, scale: int = 4, bicubic_residual: bool = False):

@@ -1,7 +1,8 @@
 """TIP-2020 SOF-VSR and HO-FVSR: the TIP optical-flow net + a parametric SR net.
 
-HO-FVSR(c, n, u) = OFRNet (TIP-2020, 320 channels, fixed) + SRNet(c, n, u); the paper's
-search space is c in {32..320}, n in {1..8}, u in {32..320}; its winner is (64, 5, 64).
+HO-FVSR(c, n, u) = OFRNet (TIP-2020, 320 channels and 3 ResBs per CasResB in the paper) +
+SRNet(c, n, u); the paper's search space is c in {32..320}, n in {1..8}, u in {32..320}
+(:data:`hofvsr_lib.spec.DIMENSIONS`); its winner is (64, 5, 64).
 TIP-2020 SOF-VSR is the same family with SRNet(320, 8, 64). Layer lists follow the paper's
 Figure 1 and the TIP-2020 SOF-VSR network (tests/test_models.py asserts the exact counts).
 """
@@ -13,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..imaging import upscale
+from ..spec import FlowSpec
 from .classical_flow import DISFlow
 from .common import (
     VideoSR,
@@ -39,17 +41,18 @@ class OFRNet(nn.Module):
     sub-pixel motion on face crops within hundreds of steps, issue 19).
     """
 
-    def __init__(self, channels: int = 320, scale: int = 4):
+    def __init__(self, width: int = 320, blocks: int = 3, scale: int = 4, head_width: int = 64):
         super().__init__()
         if scale != 4:
             raise ValueError("the TIP-2020 OFR head is built for x4")
-        self.rnn1 = nn.Sequential(conv3x3(4, channels), lrelu(), cas_resb(3, channels))
-        self.rnn2 = conv3x3(channels, 2)
+        c, h = width, head_width
+        self.rnn1 = nn.Sequential(conv3x3(4, c), lrelu(), cas_resb(blocks, c))
+        self.rnn2 = conv3x3(c, 2)
         self.sr_head = nn.Sequential(
-            cas_resb(3, channels),
-            conv1x1(channels, 64 * 4), nn.PixelShuffle(2), lrelu(),
-            conv1x1(64, 64 * 4), nn.PixelShuffle(2), lrelu(),
-            conv3x3(64, 2),
+            cas_resb(blocks, c),
+            conv1x1(c, h * 4), nn.PixelShuffle(2), lrelu(),
+            conv1x1(h, h * 4), nn.PixelShuffle(2), lrelu(),
+            conv3x3(h, 2),
         )
         self.scale = scale
 
@@ -105,8 +108,9 @@ class SRNet(nn.Module):
 
 
 class HOFVSR(VideoSR):
-    """HO-FVSR(c, n, u): TIP-2020 OFRNet(320) + draft cube (33 channels: T, then the 16 phase
-    warps of T-1 and of T+1) + SRNet(c, n, u); input and output as :class:`VideoSR`.
+    """HO-FVSR(c, n, u): TIP-2020 OFRNet(flow_width, flow_blocks) + draft cube (33 channels:
+    T, then the 16 phase warps of T-1 and of T+1) + SRNet(c, n, u); input and output as
+    :class:`VideoSR`; ``self.flow`` is its :class:`~hofvsr_lib.spec.FlowSpec`.
 
     ``flow="dis"`` replaces the flow net by OpenCV's DIS flow of the LR frames
     (:class:`~hofvsr_lib.models.classical_flow.DISFlow`, no parameters): the same SR net fed
@@ -117,18 +121,19 @@ class HOFVSR(VideoSR):
     ofr_loss = staticmethod(ofr_loss_tip)  # the flow net's own loss (pretraining, joint)
 
     def __init__(self, res_channels: int = 64, n_res_blocks: int = 5, up_channels: int = 64,
-                 scale: int = 4, bicubic_residual: bool = False, flow: str = "tip"):
+                 scale: int = 4, bicubic_residual: bool = False, flow: str = "tip",
+                 flow_width: int = 320, flow_blocks: int = 3):
         super().__init__()
         if flow not in FLOWS:
             raise ValueError(f"unknown flow {flow!r}; choose one of {FLOWS}")
+        self.flow = FlowSpec(flow, flow_width, flow_blocks)
+        # the flow's arguments only when not the defaults, so older checkpoints' configs read
         self.config = dict(res_channels=res_channels, n_res_blocks=n_res_blocks,
                            up_channels=up_channels, scale=scale,
-                           bicubic_residual=bicubic_residual)
-        if flow != "tip":  # only when not the default, so older checkpoints' configs still read
-            self.config["flow"] = flow
-        self.flow_family = flow
+                           bicubic_residual=bicubic_residual, **self.flow.config())
         self.scale = scale
-        self.ofr = OFRNet(320, scale) if flow == "tip" else DISFlow(scale)
+        self.ofr = (OFRNet(flow_width, flow_blocks, scale) if self.flow.learned
+                    else DISFlow(scale))
         self.sr = SRNet(res_channels, n_res_blocks, up_channels, 1 + 2 * scale * scale, scale,
                         bicubic_residual)
 

@@ -21,6 +21,7 @@ import pandas as pd
 from .. import stats
 from ..paper import TABLE3 as PAPER
 from ..paper import WINNER
+from ..spec import NetSpec
 from ..training.final import read_scores
 from .table3 import HO, budget_label, read_table3
 
@@ -162,14 +163,13 @@ def _search_claims(results: Path) -> list[dict]:
                                  trials.groupby("strategy").size().items())
     tpe = trials[trials["strategy"] == "tpe"]
     best = tpe.loc[tpe["final_psnr"].idxmax()] if len(tpe) else None
-    found = best is not None and all(int(best[k]) == v for k, v in WINNER.items())
-    seen = any(all(int(r[k]) == v for k, v in WINNER.items()) for _, r in tpe.iterrows())
+    found = best is not None and NetSpec.of(best) == WINNER
+    seen = any(NetSpec.of(r) == WINNER for _, r in tpe.iterrows())
     verdict = "confirmed" if found else "undecided" if not seen else "refuted"
     rows = [{"claim": "TPE finds (64, 5, 64) as the best of the 800 configurations",
              "paper": "(64, 5, 64)",
-             MEASURED: "TPE's best: " + (
-                 f"({int(best['res_channels'])}, {int(best['n_res_blocks'])}, "
-                 f"{int(best['up_channels'])})" if best is not None else "none"),
+             MEASURED: "TPE's best: " + (NetSpec.of(best).label if best is not None
+                                         else "none"),
              NEW_FACES: "—", "verdict": f"{verdict} at {budget}",
              "evidence": evidence + ("; (64, 5, 64) was never tried" if not seen else "")}]
     curves = [row.epoch_loss for _, group in trials.groupby("strategy")

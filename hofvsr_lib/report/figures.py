@@ -13,7 +13,6 @@ speed chapter's tables and figures are in :mod:`.speed`, the dataset chapter's i
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -22,13 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..paper import TABLE3, WINNER
-from ..search.records import load_trials, table2
-from ..vocabulary import (
-    STRATEGIES,
-    STRATEGY_COLOURS,
-    STRATEGY_LABELS,
-    SRConfig,
-)
+from ..search.records import KEY, load_trials, table2
+from ..spec import NetSpec
+from ..vocabulary import STRATEGIES, STRATEGY_COLOURS, STRATEGY_LABELS
 
 
 def succeeded_trials(results: str | Path) -> pd.DataFrame:
@@ -38,7 +33,7 @@ def succeeded_trials(results: str | Path) -> pd.DataFrame:
     df = df[(df["status"] == "SUCCEEDED") & df["search"].isin(STRATEGIES)].copy()
     for col in ("epoch_psnr", "epoch_ssim", "epoch_loss"):
         df[col] = df[col].map(json.loads)
-    df["config"] = [SRConfig.of(r).label for r in df.itertuples()]
+    df["config"] = [NetSpec.of(r).label for r in df.itertuples()]
     return df.reset_index(drop=True)
 
 
@@ -48,8 +43,7 @@ def winner(results: str | Path) -> dict | None:
     if df.empty:
         return None
     best = df.loc[df["final_psnr"].idxmax()]
-    return {"strategy": best["strategy"], "res_channels": int(best["res_channels"]),
-            "n_res_blocks": int(best["n_res_blocks"]), "up_channels": int(best["up_channels"]),
+    return {"strategy": best["strategy"], **NetSpec.of(best).params(),
             "final_psnr": float(best["final_psnr"]), "final_ssim": float(best["final_ssim"]),
             "params": int(best["params"]), "gflops": float(best["gflops"])}
 
@@ -59,12 +53,12 @@ def winner_table(results: str | Path) -> pd.DataFrame:
     ours = winner(results)
     paper = TABLE3.loc["HO-FVSR"]
     rows = {"paper (TPE, 20 epochs per candidate)": {
-        "configuration": SRConfig.of(WINNER).label, "found by": "TPE",
+        "configuration": WINNER.label, "found by": "TPE",
         "params (M)": paper["params_M"], "GFLOPs": paper["gflops"],
         "validation PSNR (dB)": None}}
     if ours is not None:
         rows["ours (this profile)"] = {
-            "configuration": SRConfig.of(ours).label,
+            "configuration": NetSpec.of(ours).label,
             "found by": STRATEGY_LABELS.get(ours["strategy"], ours["strategy"]),
             "params (M)": ours["params"] / 1e6, "GFLOPs": ours["gflops"],
             "validation PSNR (dB)": ours["final_psnr"]}
@@ -114,8 +108,7 @@ def figure6_complexity(results: str | Path, k: int = 5) -> plt.Figure:
         if best:
             ax.scatter(best[col] / scale, best["final_psnr"], s=180, facecolors="none",
                        edgecolors="red", linewidths=2,
-                       label=f"winner ({best['res_channels']}, {best['n_res_blocks']}, "
-                             f"{best['up_channels']})")
+                       label=f"winner {NetSpec.of(best).label}")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("final validation PSNR (dB)")
@@ -132,7 +125,7 @@ def trial_table(trials: pd.DataFrame) -> pd.DataFrame:
     """One search's ``trials.csv`` for reading: configuration label, where it came from,
     cost, epochs run, final validation PSNR/SSIM, time and status."""
     table = pd.DataFrame({
-        "configuration": [SRConfig.of(r).label for r in trials.itertuples()],
+        "configuration": [NetSpec.of(r).label for r in trials.itertuples()],
         "source": trials["source"], "params (M)": trials["params"] / 1e6,
         "GFLOPs": trials["gflops"], "epochs": trials["epochs_done"],
         "val PSNR (dB)": trials["final_psnr"], "val SSIM": trials["final_ssim"],
@@ -156,13 +149,13 @@ def search_candidates(trials: pd.DataFrame, title: str) -> plt.Figure:
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4))
     for r in trials[trials["status"].isin(["SUCCEEDED", "EARLY_STOPPED"])].itertuples():
         curve = json.loads(r.epoch_psnr)
-        a.plot(range(1, len(curve) + 1), curve, marker="o", label=SRConfig.of(r).label)
+        a.plot(range(1, len(curve) + 1), curve, marker="o", label=NetSpec.of(r).label)
     a.set(xlabel="epoch", ylabel="validation PSNR (dB)", title=f"(a) {title}: candidates")
     a.legend(fontsize=7, ncol=2)
     ok = trials[trials["status"] == "SUCCEEDED"]
     b.scatter(ok["gflops"], ok["final_psnr"])
     for r in ok.itertuples():
-        b.annotate(SRConfig.of(r).label, (r.gflops, r.final_psnr), fontsize=7)
+        b.annotate(NetSpec.of(r).label, (r.gflops, r.final_psnr), fontsize=7)
     b.set(xlabel="GFLOPs (36x36x1x3)", ylabel="final validation PSNR (dB)",
           title=f"(b) {title}: cost against quality (trials run to the end)")
     fig.tight_layout()
@@ -213,7 +206,7 @@ def protocol_agreement(table: pd.DataFrame, summary: dict) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(5.2, 4.2))
     ax.scatter(table["cached"], table["joint"])
     for r in table.itertuples():
-        ax.annotate(f"({r.res_channels},{r.n_res_blocks},{r.up_channels})",
+        ax.annotate(NetSpec.of(r).label.replace(" ", ""),
                     (r.cached, r.joint), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set(xlabel="cached trial: validation PSNR (dB)", ylabel="joint trial: validation PSNR (dB)",
            title=f"Kendall's tau {summary['kendall_tau']:.2f}, top-{summary['top_k']} overlap "
@@ -312,11 +305,10 @@ def searches_markdown(results: str | Path) -> str:
 
 def by_configuration(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """``table`` for reading, indexed by the configuration label "(c, n, u)" instead of its
-    three columns."""
-    fields = [f.name for f in dataclasses.fields(SRConfig)]
-    labels = pd.Index([SRConfig.of(r).label for r in table.to_dict("records")],
+    searched fields' columns."""
+    labels = pd.Index([NetSpec.of(r).label for r in table.to_dict("records")],
                       name="configuration")
-    return for_reading(table.drop(columns=fields).set_index(labels), digits)
+    return for_reading(table.drop(columns=KEY).set_index(labels), digits)
 
 
 def figure2_caption(folder: str | Path) -> str:

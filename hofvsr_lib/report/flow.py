@@ -25,7 +25,7 @@ from ..atomic import write_csv, write_json
 from ..data.dataset import FaceWindows
 from ..data.manifest import manifest_sha256
 from ..devices import resolve_device
-from ..models import DISPLAY_NAMES, load_checkpoint
+from ..models import DISPLAY_NAMES, build_model, load_checkpoint
 from ..models.classical_flow import DISFlow
 from ..models.common import flow_warp
 from ..profiles import get_profile
@@ -38,7 +38,7 @@ FOLDER = "flow"
 
 def _flow_nets(checkpoints: Path) -> dict[str, dict]:
     """Distinct trained flow nets of the committed video checkpoints: weights hash ->
-    {"model": a network holding it, "family" (its ``flow_family``), "checkpoints": [names]}."""
+    {"model": a network holding it, "family" (its ``flow.kind``), "checkpoints": [names]}."""
     nets: dict[str, dict] = {}
     for path in sorted(checkpoints.glob("*.pt")):
         model, meta = load_checkpoint(path)
@@ -46,7 +46,7 @@ def _flow_nets(checkpoints: Path) -> dict[str, dict]:
             continue  # single-frame, or a parameter-free flow
         digest = hashlib.sha256(b"".join(
             v.numpy().tobytes() for v in model.ofr.state_dict().values())).hexdigest()[:12]
-        entry = nets.setdefault(digest, {"model": model, "family": model.flow_family,
+        entry = nets.setdefault(digest, {"model": model, "family": model.flow.kind,
                                          "checkpoints": []})
         entry["checkpoints"].append(path.name)
     return nets
@@ -155,7 +155,7 @@ def flow_curves(records: list[dict], ax=None):
         if not history or key in seen:  # runs that share one flow net show it once
             continue
         seen.add(key)
-        family = "ACCV-2018" if r["model"] == "accv" else "TIP-2020"
+        family = DISPLAY_NAMES[build_model(r["model"], **r["config"]).flow.kind]
         ratio = "warp_ratio" in history[0]
         epochs = [h["epoch"] for h in history]
         line, = ax.plot(epochs, [h["warp_ratio" if ratio else "train_loss"] for h in history],

@@ -57,6 +57,7 @@ from ..data.manifest import MANIFEST, check_same_dataset, manifest_sha256
 from ..devices import add_device_arguments, apply_device_arguments
 from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import machine_info, software_versions
+from ..spec import NetSpec
 from ..training.cached import cube_cache
 from ..vocabulary import STRATEGIES
 from .nni_state import FINISHED, alive, free_port, read_nni_trials, stop_process_group
@@ -165,7 +166,7 @@ def trial_row(trial: dict, experiment_id: str, session: int, search: str, strate
     elif final is None and trial["trial_id"] in cancelled:
         status = "USER_CANCELED"
     cost = ({"params": final["params"], "gflops": final["gflops"]} if final
-            else network_cost(config) if config else {"params": "", "gflops": ""})
+            else network_cost(NetSpec.of(config)) if config else {"params": "", "gflops": ""})
     return {
         "experiment_id": experiment_id, "trial_id": trial["trial_id"], "session": session,
         "search": search, "strategy": strategy, "mode": mode,
@@ -224,10 +225,11 @@ def _raise_interrupt(signum, _frame):
 def trial_cubes(data: str | Path, profile: Profile, seed: int = 0,
                 device: str | None = None) -> tuple[Path, dict]:
     """The cached trials' input (:mod:`..training.cached`, shared with the final training):
-    the frozen TIP flow net's draft cubes of the train split and of the validation windows
-    the trials score. Returns (cache file, its metadata)."""
+    the frozen flow net's draft cubes (the searched networks' flow, ``NetSpec().flow``: TIP-2020's)
+    of the train split and of the validation windows the trials score. Returns (cache file,
+    its metadata)."""
     sp = profile.search
-    return cube_cache("tip", data, sp.ofr_pretrain, seed,
+    return cube_cache(NetSpec().flow, data, sp.ofr_pretrain, seed,
                       {"train": None, "val": sp.trial.eval_windows}, device=device)
 
 
@@ -345,7 +347,7 @@ def _run_session(exp, port: int, prov: dict, prov_path: Path, records: TrialReco
     sessions = prov["sessions"]
     session = len(sessions)
     remaining = exp.config.max_trial_number
-    history = [{"parameter": {k: int(r[k]) for k in SEARCH_SPACE}, "value": float(r["final_psnr"])}
+    history = [{"parameter": NetSpec.of(r).params(), "value": float(r["final_psnr"])}
                for r in records.succeeded()]
     info = {"session": session, "experiment_id": exp.id, "port": port, "ui_host": ui_host,
             "started": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -10,22 +10,25 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import replacing
-from ..vocabulary import PROPOSAL_SOURCES, SRConfig
+from ..spec import DIMENSIONS, NetSpec
+from ..vocabulary import PROPOSAL_SOURCES
 
+KEY = list(DIMENSIONS)  # a trial's network: the searched fields of its spec
+DEFAULTS = NetSpec().params()  # what a record written before a field was searched holds
 COLUMNS = [
     "experiment_id", "trial_id", "session", "search", "strategy", "mode", "source",
-    "res_channels", "n_res_blocks", "up_channels", "params", "gflops", "epochs_done",
+    *KEY, "params", "gflops", "epochs_done",
     "epoch_psnr", "epoch_ssim", "epoch_loss", "final_psnr", "final_ssim", "final_loss",
     "duration_s", "status", "seed", "started", "ended",
 ]
 # what a trial's end means for the search's budget: these count against ``max_trials``; a trial
 # cancelled because the launcher was stopped (USER_CANCELED, SYS_CANCELED) does not
 COMPLETED = ("SUCCEEDED", "FAILED", "EARLY_STOPPED")
-KEY = ["res_channels", "n_res_blocks", "up_channels"]
 
 
 class TrialRecords:
-    """The rows of one strategy's ``trials.csv``, keyed by (experiment_id, trial_id)."""
+    """The rows of one strategy's ``trials.csv``, keyed by (experiment_id, trial_id); a
+    searched field added since the file was written reads as its default."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -33,11 +36,11 @@ class TrialRecords:
         if self.path.exists():
             with self.path.open(newline="") as f:
                 reader = csv.DictReader(f)
-                missing = set(COLUMNS) - set(reader.fieldnames or [])
+                missing = set(COLUMNS) - set(KEY) - set(reader.fieldnames or [])
                 if missing:
                     raise ValueError(f"{self.path}: not a trials record, lacks {sorted(missing)}")
                 for row in reader:
-                    self.rows[(row["experiment_id"], row["trial_id"])] = row
+                    self.rows[(row["experiment_id"], row["trial_id"])] = {**DEFAULTS, **row}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -70,9 +73,16 @@ def read_provenance(path: str | Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV of trained networks (trials, the search studies' rows), a searched field added
+    since it was written filled with its default."""
+    df = pd.read_csv(path)
+    return df.assign(**{k: v for k, v in DEFAULTS.items() if k not in df})
+
+
 def load_trials(search_root: str | Path) -> pd.DataFrame:
     """All ``<search_root>/*/trials.csv`` rows in one frame (empty frame if none)."""
-    frames = [pd.read_csv(p) for p in sorted(Path(search_root).glob("*/trials.csv"))]
+    frames = [read_table(p) for p in sorted(Path(search_root).glob("*/trials.csv"))]
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
@@ -99,7 +109,7 @@ def table2(search_root: str | Path) -> pd.DataFrame:
     """
     rows = []
     for csv_path in sorted(Path(search_root).glob("*/trials.csv")):
-        df = pd.read_csv(csv_path)
+        df = read_table(csv_path)
         prov = read_provenance(csv_path.with_name("provenance.json"))
         sessions = prov.get("sessions", [])
         ok = df[df["status"] == "SUCCEEDED"]
@@ -144,5 +154,5 @@ def _sources(df: pd.DataFrame) -> str:
 def _best(ok: pd.DataFrame) -> str:
     if not len(ok):
         return ""
-    return SRConfig.of(ok.loc[ok["final_psnr"].idxmax()]).label
+    return NetSpec.of(ok.loc[ok["final_psnr"].idxmax()]).label
 

@@ -1,9 +1,10 @@
-"""The paper's search space in NNI's format: 10 x 8 x 10 = 800 SR-net configurations.
+"""The search space in NNI's format, from the study's searched fields
+(:data:`hofvsr_lib.spec.DIMENSIONS`): the paper's 10 x 8 x 10 = 800 SR-net configurations.
 
-All three are ``choice`` parameters (NNI: uniform prior over the listed values), as in the paper.
+All are ``choice`` parameters (NNI: uniform prior over the listed values), as in the paper.
 The SMAC tuner maps sorted numeric choices to ordinal hyper-parameters, so its model sees their
 order; NNI's TPE treats a ``choice`` as unordered categories. ``ORDINAL_SEARCH_SPACE`` holds the
-same 800 points as ``quniform`` ranges, which TPE models as numbers (a study beside the faithful
+same points as ``quniform`` ranges, which TPE models as numbers (a study beside the faithful
 space: notebook ``02_search_studies``).
 """
 
@@ -11,20 +12,15 @@ from __future__ import annotations
 
 import math
 
-RES_CHANNELS = list(range(32, 321, 32))  # Res_block channels c
-N_RES_BLOCKS = list(range(1, 9))  # number of Res_blocks n
-UP_CHANNELS = list(range(32, 321, 32))  # upsampling Conv2d channels u
+from ..spec import DIMENSIONS, NetSpec
 
 SEARCH_SPACE: dict[str, dict] = {
-    "res_channels": {"_type": "choice", "_value": RES_CHANNELS},
-    "n_res_blocks": {"_type": "choice", "_value": N_RES_BLOCKS},
-    "up_channels": {"_type": "choice", "_value": UP_CHANNELS},
+    name: {"_type": "choice", "_value": values} for name, values in DIMENSIONS.items()
 }
 
 ORDINAL_SEARCH_SPACE: dict[str, dict] = {
     name: {"_type": "quniform", "_value": [values[0], values[-1], values[1] - values[0]]}
-    for name, values in (("res_channels", RES_CHANNELS), ("n_res_blocks", N_RES_BLOCKS),
-                         ("up_channels", UP_CHANNELS))
+    for name, values in DIMENSIONS.items()
 }
 SPACES = {"choice": SEARCH_SPACE, "ordinal": ORDINAL_SEARCH_SPACE}
 
@@ -42,13 +38,13 @@ def _values(spec: dict) -> list:
 
 
 def validate_config(config: dict) -> dict[str, int]:
-    """``config`` reduced to (res_channels, n_res_blocks, up_channels) as ints, checked."""
-    out = {}
-    for name, spec in SEARCH_SPACE.items():
-        if name not in config:
-            raise ValueError(f"configuration {config} lacks {name!r}")
-        value = round(float(config[name]))  # quniform proposals arrive as floats
-        if value not in spec["_value"]:
-            raise ValueError(f"{name}={value} is outside the search space {spec['_value']}")
-        out[name] = value
-    return out
+    """``config`` reduced to the searched fields (:meth:`NetSpec.params`), checked against the
+    space."""
+    missing = [name for name in DIMENSIONS if name not in config]
+    if missing:
+        raise ValueError(f"configuration {config} lacks {missing[0]!r}")
+    params = NetSpec.of(config).params()  # quniform proposals arrive as floats
+    for name, value in params.items():
+        if value not in DIMENSIONS[name]:
+            raise ValueError(f"{name}={value} is outside the search space {DIMENSIONS[name]}")
+    return params

@@ -22,12 +22,14 @@ import pandas as pd
 
 from ..atomic import write_csv
 from ..profiles import Profile, get_profile
+from ..spec import NetSpec, SRSpec
 from .launcher import run_search, trial_cubes
-from .records import KEY, table2
+from .records import KEY, read_table, table2
 
 # spans the space: smallest, the paper's winner, largest, and five spread over c, n and u
-AGREEMENT_CONFIGS = [(32, 1, 32), (64, 5, 64), (320, 8, 320), (96, 8, 160), (160, 3, 288),
-                     (224, 6, 96), (288, 2, 224), (128, 7, 256)]
+AGREEMENT_CONFIGS = [NetSpec(SRSpec(*cnu)) for cnu in (
+    (32, 1, 32), (64, 5, 64), (320, 8, 320), (96, 8, 160), (160, 3, 288), (224, 6, 96),
+    (288, 2, 224), (128, 7, 256))]
 AGREEMENT_CSV = "protocol_agreement.csv"
 TPE_REGIMES_CSV = "tpe_regimes.csv"
 
@@ -54,11 +56,11 @@ def protocol_agreement(profile: str | Profile, out: str | Path, data: str | Path
     profile = get_profile(profile) if isinstance(profile, str) else profile
     sp = profile.search
     path = Path(out) / AGREEMENT_CSV
-    done = pd.read_csv(path) if path.exists() else pd.DataFrame()
+    done = read_table(path) if path.exists() else pd.DataFrame()
     rows = done.to_dict("records")
-    seen = {(r["mode"], r["res_channels"], r["n_res_blocks"], r["up_channels"]) for r in rows}
-    todo = [(mode, cfg) for cfg in AGREEMENT_CONFIGS[:sp.agreement_configs]
-            for mode in ("cached", "joint") if (mode, *cfg) not in seen]
+    seen = {(r["mode"], NetSpec.of(r)) for r in rows}
+    todo = [(mode, spec) for spec in AGREEMENT_CONFIGS[:sp.agreement_configs]
+            for mode in ("cached", "joint") if (mode, spec) not in seen]
     if not todo:
         return pd.DataFrame(rows)
     from tqdm import tqdm
@@ -66,11 +68,10 @@ def protocol_agreement(profile: str | Profile, out: str | Path, data: str | Path
     from .trial import run_trial
 
     cache, _ = trial_cubes(data, profile, profile.seed, device)
-    for mode, (c, n, u) in tqdm(todo, desc="cached vs joint trials"):
-        result = run_trial({"res_channels": c, "n_res_blocks": n, "up_channels": u}, mode,
-                           sp.trial, profile.seed, cache=cache, data=data, device=device,
-                           report=False)
-        rows.append({"mode": mode, "res_channels": c, "n_res_blocks": n, "up_channels": u,
+    for mode, spec in tqdm(todo, desc="cached vs joint trials"):
+        result = run_trial(spec.params(), mode, sp.trial, profile.seed, cache=cache, data=data,
+                           device=device, report=False)
+        rows.append({"mode": mode, **spec.params(),
                      "params": result["params"], "gflops": result["gflops"],
                      "final_psnr": result["default"], "final_ssim": result["ssim"],
                      "epoch_psnr": json.dumps(result["epoch_psnr"]),
@@ -88,7 +89,7 @@ def agreement_summary(search_root: str | Path, k: int = 3) -> dict:
     path = Path(search_root) / AGREEMENT_CSV
     if not path.exists():
         return {"configs": 0}
-    df = pd.read_csv(path)
+    df = read_table(path)
     wide = df.pivot_table(index=KEY, columns="mode", values="final_psnr").dropna()
     if len(wide) < 2:
         return {"configs": len(wide)}
@@ -105,7 +106,7 @@ def agreement_summary(search_root: str | Path, k: int = 3) -> dict:
 
 def agreement_table(search_root: str | Path) -> pd.DataFrame:
     """The configurations trained both ways: PSNR and rank under each protocol."""
-    df = pd.read_csv(Path(search_root) / AGREEMENT_CSV)
+    df = read_table(Path(search_root) / AGREEMENT_CSV)
     wide = df.pivot_table(index=KEY, columns="mode", values="final_psnr").dropna()
     for mode in ("cached", "joint"):
         wide[f"{mode}_rank"] = wide[mode].rank(ascending=False).astype(int)
@@ -190,9 +191,11 @@ def tpe_regimes(budgets: tuple[int, ...] = (14, 40, 100), startup: dict[int, int
                     tuner.update_search_space(space)
                     for pid in range(budget):
                         p = tuner.generate_parameters(pid)
-                        c, n, u = (float(p[k]) for k in KEY)
-                        value = 32 - ((np.log2(c) - 6) ** 2 + (n - 5) ** 2 / 4
-                                      + (np.log2(u) - 6) ** 2) / 10 + rng.normal(0, 0.02)
+                        sr = NetSpec.of(p).sr
+                        value = 32 - ((np.log2(sr.res_channels) - 6) ** 2
+                                      + (sr.n_res_blocks - 5) ** 2 / 4
+                                      + (np.log2(sr.up_channels) - 6) ** 2) / 10 \
+                            + rng.normal(0, 0.02)
                         tuner.receive_trial_result(pid, p, value)
                     counts = pd.Series(read_proposals(log)).value_counts()
                     rows.append({"budget": budget, "startup_trials": startup[budget],

@@ -1,4 +1,5 @@
-"""One search trial: train HO-FVSR(c, n, u) for the profile's epochs, evaluate every epoch.
+"""One search trial: train the network of a spec (:class:`~hofvsr_lib.spec.NetSpec`, HO-FVSR
+(c, n, u)) for the profile's epochs, evaluate every epoch.
 
 Modelled on NNI's mnist example: a plain training script with four ``nni`` calls
 (``get_next_parameter``, ``report_intermediate_result`` per epoch, ``report_final_result``,
@@ -7,6 +8,8 @@ command line, e.g. for debugging::
 
     python -m hofvsr_lib.search.trial --cache data/faces/cached/cubes-tip-seed0-<key>.pt \
         --profile smoke --res-channels 64 --n-res-blocks 5 --up-channels 64
+
+(one option per searched field, :data:`hofvsr_lib.spec.DIMENSIONS`).
 
 Modes: ``cached`` (default) trains only the SR net on the frozen OFR net's cached draft cubes;
 ``joint`` trains the whole network from scratch with the SOF-VSR loss on the dataset.
@@ -19,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import nni
@@ -27,8 +31,9 @@ import torch
 from ..complexity import count_params, gflops
 from ..data.dataset import FaceWindows
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
-from ..models import HOFVSR, SRNet
+from ..models import SRNet, build_model
 from ..profiles import TrainProfile, get_profile
+from ..spec import DIMENSIONS, NetSpec
 from ..training.loops import (
     CubeDataset,
     EpochCallback,
@@ -41,13 +46,13 @@ from ..training.loops import (
 from .space import validate_config
 
 
-def network_cost(config: dict[str, int]) -> dict[str, float]:
-    """Parameters and GFLOPs (MACs, 36x36x3 input) of the whole HO-FVSR(c, n, u)."""
-    model = HOFVSR(config["res_channels"], config["n_res_blocks"], config["up_channels"])
+def network_cost(spec: NetSpec) -> dict[str, float]:
+    """Parameters and GFLOPs (MACs, 36x36x3 input) of the whole network."""
+    model = build_model("hofvsr", **spec.config())
     return {"params": count_params(model), "gflops": gflops(model)}
 
 
-def _train_on_cubes(config: dict, profile: TrainProfile, cache: str | Path | None,
+def _train_on_cubes(spec: NetSpec, profile: TrainProfile, cache: str | Path | None,
                     device: torch.device, seed: int, on_epoch: EpochCallback) -> list[dict]:
     """Cached mode: the SR net alone, on the frozen flow net's draft cubes."""
     if cache is None:
@@ -57,23 +62,22 @@ def _train_on_cubes(config: dict, profile: TrainProfile, cache: str | Path | Non
                             lr_patch=profile.lr_patch, augment=True)
     eval_set = evenly_spaced(CubeDataset(splits["val"]["cubes"], splits["val"]["hr"]),
                              profile.eval_windows)
-    net = SRNet(config["res_channels"], config["n_res_blocks"], config["up_channels"],
-                in_channels=train_set.cubes.shape[1], bicubic_residual=profile.bicubic_residual)
+    net = SRNet(**asdict(spec.sr), in_channels=train_set.cubes.shape[1],
+                bicubic_residual=profile.bicubic_residual)
     return train_sr(net, train_set, profile, eval_set, device, seed, on_epoch)
 
 
-def _train_whole(config: dict, profile: TrainProfile, data: str | Path | None,
+def _train_whole(spec: NetSpec, profile: TrainProfile, data: str | Path | None,
                  device: torch.device, seed: int, on_epoch: EpochCallback) -> list[dict]:
-    """Joint mode: the whole HO-FVSR from scratch with the SOF-VSR loss."""
+    """Joint mode: the whole network from scratch with the SOF-VSR loss."""
     if data is None:
         raise ValueError("joint mode needs --data (the dataset directory)")
     train_set = FaceWindows(data, "train", augment=True, lr_patch=profile.lr_patch,
                             all_hr=True)
     eval_set = evenly_spaced(FaceWindows(data, "val", augment=False, lr_patch=None),
                              profile.eval_windows)
-    net = HOFVSR(config["res_channels"], config["n_res_blocks"], config["up_channels"],
-                 bicubic_residual=profile.bicubic_residual)
-    return train_joint(net, "hofvsr", train_set, profile, eval_set, device, seed, on_epoch)
+    net = build_model("hofvsr", **spec.config(), bicubic_residual=profile.bicubic_residual)
+    return train_joint(net, train_set, profile, eval_set, device, seed, on_epoch)
 
 
 def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
@@ -81,7 +85,7 @@ def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
               device: str | None = None, report: bool = True) -> dict:
     """Train and evaluate one configuration; returns the final result dict (also reported to
     NNI when ``report``)."""
-    config = validate_config(config)
+    spec = NetSpec.of(validate_config(config))
     device = resolve_device(device)
     seed_everything(seed)
     start = time.perf_counter()
@@ -94,15 +98,15 @@ def run_trial(config: dict, mode: str, profile: TrainProfile, seed: int = 0,
                  "epoch": epoch})
 
     if mode == "cached":
-        history = _train_on_cubes(config, profile, cache, device, seed, on_epoch)
+        history = _train_on_cubes(spec, profile, cache, device, seed, on_epoch)
     elif mode == "joint":
-        history = _train_whole(config, profile, data, device, seed, on_epoch)
+        history = _train_whole(spec, profile, data, device, seed, on_epoch)
     else:
         raise ValueError(f"mode must be 'cached' or 'joint', got {mode!r}")
     last = history[-1]
     result = {
         "default": last["psnr"], "ssim": last["ssim"], "loss": last["loss"],
-        **config, **network_cost(config), "mode": mode, "seed": seed,
+        **spec.params(), **network_cost(spec), "mode": mode, "seed": seed,
         "epochs_done": len(history),
         "epoch_psnr": [h["psnr"] for h in history], "epoch_ssim": [h["ssim"] for h in history],
         "epoch_loss": [h["loss"] for h in history],
@@ -123,24 +127,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset directory (joint mode)")
     p.add_argument("--seed", type=int, default=0)
     add_device_arguments(p)
-    p.add_argument("--res-channels", type=int, help="c (outside NNI)")
-    p.add_argument("--n-res-blocks", type=int, help="n (outside NNI)")
-    p.add_argument("--up-channels", type=int, help="u (outside NNI)")
+    for name in DIMENSIONS:
+        p.add_argument(_flag(name), type=int, help=f"{name} (outside NNI)")
     return p
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not apply_device_arguments(args):
         return 2
-    given = {"res_channels": args.res_channels, "n_res_blocks": args.n_res_blocks,
-             "up_channels": args.up_channels}
+    given = {name: getattr(args, name) for name in DIMENSIONS}
     under_nni = nni.get_experiment_id() != "STANDALONE"
     if under_nni:
         config = nni.get_next_parameter()
     elif None in given.values():
-        print("outside NNI give --res-channels, --n-res-blocks and --up-channels",
-              file=sys.stderr)
+        print(f"outside NNI give {', '.join(map(_flag, DIMENSIONS))}", file=sys.stderr)
         return 2
     else:
         config = given

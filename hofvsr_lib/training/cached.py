@@ -1,15 +1,18 @@
 """The cached protocol, used by the search's trials and by the final training on a CPU.
 
-Stage 1 trains a family's optical-flow net alone (``tip``: the TIP-2020 net that HO-FVSR shares;
-``accv``: ACCV-2018's), once, with its own flow loss until its validation warp error stops
-falling (``loops.pretrain_ofr``). Stage 2 freezes it and caches its
-draft cubes, on which only the SR net is trained (``loops.train_sr``).
+Stage 1 trains a network's flow net alone (its :class:`~hofvsr_lib.spec.FlowSpec`, a model's
+``flow``: TIP-2020's net that HO-FVSR shares, ACCV-2018's), once, with its family's flow loss
+(``model.ofr_loss``) until its validation warp error stops falling (``loops.pretrain_ofr``); a
+classical flow (DIS) has nothing to train. Stage 2 freezes it and caches its draft cubes, on
+which only the SR net is trained (``loops.train_sr``).
 
 One cache per dataset, beside its manifest: ``<data>/cached/``. A flow net is keyed by the
-manifest's sha256, the pre-training budget, the seed and the family; a cube file by its flow
-net's key, the splits and their window counts. Anything that changes a key trains or caches
-anew under another name, so the search and the final training share what they can and never
-read a stale file. Writers hold a file lock, so concurrent runs wait instead of racing.
+manifest's sha256, the pre-training budget, the seed and the flow (:meth:`FlowSpec.key`); a
+cube file by its flow net's key, the splits and their window counts, whether the input is the
+centre frame alone, and the LR protocol's version when it is not the first. Anything that
+changes a key trains or caches anew under another name, so the search and the final training
+share what they can and never read a stale file. Writers hold a file lock, so concurrent runs
+wait instead of racing.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ from torch.utils.data import Dataset
 
 from ..data.dataset import FaceWindows
 from ..data.manifest import manifest_sha256
+from ..imaging import LR_PROTOCOL
 from ..models import build_model, load_checkpoint, save_checkpoint
+from ..models.common import VideoSR
 from ..profiles import TrainProfile
+from ..spec import FlowSpec
 from .flow_quality import summarise, warp_errors
 from .loops import (
     cache_draft_cubes,
@@ -38,27 +44,40 @@ from .loops import (
     seed_everything,
 )
 
-# the flows, by a model's ``flow_family``: the TIP-2020 flow net (HO-FVSR, TIP), ACCV-2018's,
-# and OpenCV's DIS flow (nothing to train: one "flow net" for every seed and budget)
-FAMILIES = {"tip": ("tip", {}), "accv": ("accv", {}), "dis": ("hofvsr", {"flow": "dis"})}
+# the network a flow is pretrained and cached in (a flow net's checkpoint holds it): the
+# published one of its family at its published sizes, else HO-FVSR (64, 5, 64) with that flow
+PUBLISHED = {FlowSpec(): "tip", FlowSpec("accv"): "accv"}
 CACHE_DIR = "cached"  # under the dataset directory
 # the flow nets' recipe, in their key: 2 = standardised input pairs (models.common), so that a
 # flow net trained before the change is never read as one trained after it
 FLOW_RECIPE = 2
 
 
-def flow_net_key(family: str, data: str | Path, budget: TrainProfile, seed: int) -> dict:
-    """What determines a pretrained flow net: dataset, budget, seed and family."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown flow-net family {family!r}; choose one of "
-                         f"{sorted(FAMILIES)}")
+def flow_net_key(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: int) -> dict:
+    """What determines a pretrained flow net: dataset, budget, seed and flow (a classical
+    flow: the dataset alone, one "flow net" for every seed and budget)."""
     sha = manifest_sha256(data)
-    if family == "dis":
-        return {"family": family, "manifest_sha256": sha, "seed": 0}
+    if not flow.learned:
+        return {**flow.key(), "manifest_sha256": sha, "seed": 0}
     # settings at None are left out: one added later at its None default keeps old keys
     settings = {k: v for k, v in vars(budget).items() if v is not None}
-    return {"family": family, "manifest_sha256": sha,
-            "ofr_pretrain": settings, "seed": seed, "recipe": FLOW_RECIPE}
+    return {**flow.key(), "manifest_sha256": sha, "ofr_pretrain": settings, "seed": seed,
+            "recipe": FLOW_RECIPE}
+
+
+def cube_key(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: int,
+             windows: dict[str, int | None], centre_only: bool = False) -> dict:
+    """What determines a cube file: its flow net's key, the windows, the centre-only input and
+    the LR protocol (its version, recorded from the second on so that older keys hold)."""
+    lr = {"lr_protocol": LR_PROTOCOL} if LR_PROTOCOL > 1 else {}
+    return {**flow_net_key(flow, data, budget, seed), "windows": windows,
+            "centre_only": centre_only, **lr}
+
+
+def flow_network(flow: FlowSpec) -> VideoSR:
+    """A fresh network holding ``flow`` (``PUBLISHED``)."""
+    return (build_model(PUBLISHED[flow]) if flow in PUBLISHED
+            else build_model("hofvsr", **flow.config()))
 
 
 def _stem(kind: str, key: dict) -> str:
@@ -72,20 +91,19 @@ def _folder(data: str | Path) -> Path:
     return folder
 
 
-def pretrained_flow_net(family: str, data: str | Path, budget: TrainProfile, seed: int,
-                        device: str | torch.device | None = None) -> tuple[nn.Module, dict]:
-    """Stage 1: the family's network with its flow net trained alone (once per key), in eval
+def pretrained_flow_net(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: int,
+                        device: str | torch.device | None = None) -> tuple[VideoSR, dict]:
+    """Stage 1: :func:`flow_network` with its flow net trained alone (once per key), in eval
     mode; returns (model, metadata with the key, the per-epoch history and the seconds)."""
-    key = flow_net_key(family, data, budget, seed)
+    key = flow_net_key(flow, data, budget, seed)
     path = _folder(data) / f"{_stem('ofr', key)}.pt"
     with FileLock(str(path.with_suffix(".lock"))):
         if path.is_file():
             model, meta = load_checkpoint(path)
             return model.eval(), meta["provenance"]
         seed_everything(seed)
-        name, config = FAMILIES[family]
-        model = build_model(name, **config)
-        if not any(p.requires_grad for p in model.ofr.parameters()):
+        model = flow_network(flow)
+        if not flow.learned:
             return model.eval(), {"key": key, "history": [], "seconds": 0.0}
         start = time.perf_counter()
         windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
@@ -110,7 +128,7 @@ def _report_flow(epoch: int, record: dict) -> None:
           f"motion's (DIS {record['dis_ratio']:.3f}x)", flush=True)
 
 
-def cube_cache(family: str, data: str | Path, budget: TrainProfile, seed: int,
+def cube_cache(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: int,
                windows: dict[str, int | None], centre_only: bool = False,
                device: str | torch.device | None = None) -> tuple[Path, dict]:
     """Stage 2's input: the frozen flow net's draft cubes of each split in ``windows``
@@ -118,18 +136,19 @@ def cube_cache(family: str, data: str | Path, budget: TrainProfile, seed: int,
 
     Returns (cache file for ``loops.load_cube_cache``, its metadata: the flow net's key,
     history and seconds, the caching seconds and the window counts)."""
-    key = {**flow_net_key(family, data, budget, seed), "windows": windows,
-           "centre_only": centre_only}
+    key = cube_key(flow, data, budget, seed, windows, centre_only)
     path = _folder(data) / f"{_stem('cubes', key)}.pt"
     with FileLock(str(path.with_suffix(".lock"))):
         if path.is_file():
             return path, load_cube_cache(path)[1]
-        model, flow = pretrained_flow_net(family, data, budget, seed, device)
+        model, pretrained = pretrained_flow_net(flow, data, budget, seed, device)
         start = time.perf_counter()
         splits = {split: cache_draft_cubes(
             model, evenly_spaced(FaceWindows(data, split, centre_only=centre_only), count),
-            device=device, desc=f"{split} cubes ({family})") for split, count in windows.items()}
-        meta = {"key": key, "ofr_history": flow["history"], "ofr_pretrain_s": flow["seconds"],
+            device=device, desc=f"{split} cubes ({flow.kind})")
+            for split, count in windows.items()}
+        meta = {"key": key, "ofr_history": pretrained["history"],
+                "ofr_pretrain_s": pretrained["seconds"],
                 "cache_s": time.perf_counter() - start,
                 "windows": {split: len(v["cubes"]) for split, v in splits.items()}}
         save_cube_cache(path, splits, meta)

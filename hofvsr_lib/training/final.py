@@ -40,7 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +56,7 @@ from ..models import DISPLAY_NAMES, build_model, save_checkpoint
 from ..paper import WINNER
 from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import run_provenance
+from ..spec import FlowSpec, NetSpec
 from .cached import cube_cache, pretrained_flow_net
 from .flow_quality import flow_report
 from .loops import (
@@ -78,22 +79,17 @@ SCORE_COLUMNS = ["seed", "person", "sequence", "window", "frame", "psnr", "ssim"
 
 def final_networks(winner: dict | None = None) -> dict[str, tuple[str, dict]]:
     """key -> (model name, config): the paper's (64, 5, 64), the winner if different, baselines."""
-    nets = {"hofvsr_64_5_64": ("hofvsr", dict(WINNER))}
-    if winner:
-        config = {k: int(winner[k]) for k in WINNER}
-        if config != WINNER:
-            c, n, u = config.values()
-            nets[f"hofvsr_{c}_{n}_{u}"] = ("hofvsr", config)
+    nets = {"hofvsr_64_5_64": ("hofvsr", WINNER.config())}
+    searched = NetSpec.of(winner) if winner else WINNER
+    if searched != WINNER:
+        nets[searched.slug] = ("hofvsr", searched.config())
     nets.update({name: (name, {}) for name in BASELINES})
     return nets
 
 
 def display_name(key: str, name: str, config: dict) -> str:
     """'HO-FVSR (64, 5, 64)', 'TIP-2020', ... for tables and figures."""
-    if name == "hofvsr":
-        return f"HO-FVSR ({config['res_channels']}, {config['n_res_blocks']}, " \
-               f"{config['up_channels']})"
-    return DISPLAY_NAMES[name]
+    return NetSpec.of(config).display if name == "hofvsr" else DISPLAY_NAMES[name]
 
 
 @dataclass(frozen=True)
@@ -140,7 +136,8 @@ def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
         if profile.centre_only_ablation:
             runs.append(FinalRun("hofvsr_64_5_64", *ho, profile.final_mode, seed, True))
         if profile.dis_flow_ablation:  # variant hofvsr_64_5_64_dis
-            runs.append(FinalRun("hofvsr_64_5_64", "hofvsr", {**WINNER, "flow": "dis"},
+            runs.append(FinalRun("hofvsr_64_5_64", "hofvsr",
+                                 replace(WINNER, flow=FlowSpec("dis")).config(),
                                  profile.final_mode, seed))
         return runs
 
@@ -155,14 +152,13 @@ def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
 
 def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
                   device: torch.device, progress: Path) -> dict:
-    """Stage 1 (the family's flow net, shared through the dataset's cache) + stage 2 on its
+    """Stage 1 (the model's flow net, shared through the dataset's cache) + stage 2 on its
     draft cubes, validated every epoch."""
-    family = model.flow_family
     budget = profile.final_flow or profile.search.ofr_pretrain
-    ofr, _ = pretrained_flow_net(family, data, budget, run.seed, device)
+    ofr, _ = pretrained_flow_net(model.flow, data, budget, run.seed, device)
     model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
-    path, meta = cube_cache(family, data, budget, run.seed,
+    path, meta = cube_cache(model.flow, data, budget, run.seed,
                             {"train": None, "val": profile.final.eval_windows},
                             run.centre_only, device)
     splits, _ = load_cube_cache(path)
@@ -243,8 +239,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
                               all_hr=True, centre_only=run.centre_only)
         val = evenly_spaced(FaceWindows(data, "val", centre_only=run.centre_only),
                             budget.eval_windows)
-        stages = {"history": train_joint(model, run.name, windows, budget, val, device,
-                                         run.seed, _report, progress)}
+        stages = {"history": train_joint(model, windows, budget, val, device, run.seed,
+                                         _report, progress)}
     seconds = time.perf_counter() - start
     test = FaceWindows(data, "test", centre_only=run.centre_only)
     scores = score_run(model, test, device, run.seed)

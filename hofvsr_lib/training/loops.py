@@ -318,11 +318,11 @@ def _fit(params: list[nn.Parameter], step: Callable[[list[torch.Tensor]], torch.
     return history
 
 
-def train_joint(model: nn.Module, model_name: str, train_set: Dataset, profile: TrainProfile,
+def train_joint(model: nn.Module, train_set: Dataset, profile: TrainProfile,
                 eval_set: Dataset | None = None, device: str | torch.device | None = None,
                 seed: int = 0, callback: EpochCallback | None = None,
                 progress: Path | None = None) -> list[dict]:
-    """Train the whole network with ``sofvsr_loss(model_name, ...)``, evaluating every epoch
+    """Train the whole network with ``sofvsr_loss(model, ...)``, evaluating every epoch
     (``progress``: resume file, as in :func:`_fit`).
 
     ``train_set`` yields ``(lr (3,1,p,p), hr (3,1,4p,4p))``; ``eval_set`` yields
@@ -334,12 +334,12 @@ def train_joint(model: nn.Module, model_name: str, train_set: Dataset, profile: 
     def step(batch: list[torch.Tensor]) -> torch.Tensor:
         lr, hr = batch
         sr, flows = model(lr)
-        total, _ = sofvsr_loss(model_name, sr, hr[:, 1], flows, lr, hr)
+        total, _ = sofvsr_loss(model, sr, hr[:, 1], flows, lr, hr)
         return total
 
     evaluate_fn = None if eval_set is None else (lambda: evaluate(model, eval_set, device=device))
     return _fit(list(model.parameters()), step, train_set, profile, device, seed, evaluate_fn,
-                callback, f"train {model_name}", progress=progress)
+                callback, f"train {model.name}", progress=progress)
 
 
 def pretrain_ofr(model: nn.Module, train_set: Dataset, profile: TrainProfile,

@@ -1,0 +1,139 @@
+"""The one definition of a network in this study: :class:`NetSpec`.
+
+A network of HO-FVSR's family is a flow (:class:`FlowSpec`) that aligns the neighbours of
+``frames`` frames into a draft cube, then the SR net (c, n, u) (:class:`SRSpec`) on that cube.
+Everything else is derived from it: the search space and the trial records' columns
+(:data:`DIMENSIONS`, :mod:`.search.space`, :mod:`.search.records`), the labels, the model
+(``build_model("hofvsr", **spec.config())``, so its parameter and FLOP counts) and the cache
+keys (:meth:`FlowSpec.key`, :mod:`.training.cached`).
+
+Each field has a flat name (:meth:`NetSpec.flat`): the SR net's fields as they are, the flow's
+``flow`` (its kind), ``flow_width``, ``flow_blocks``; the NNI parameter, the record column and
+the model's constructor argument of that field. A field away from its default is all a model
+config or a cache key records of it, so a field added at its default keeps old checkpoints and
+keys valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# the searched fields (flat names) and their values: the paper's 10 x 8 x 10 = 800 SR nets
+DIMENSIONS: dict[str, list[int]] = {
+    "res_channels": list(range(32, 321, 32)),  # Res_block channels c
+    "n_res_blocks": list(range(1, 9)),  # number of Res_blocks n
+    "up_channels": list(range(32, 321, 32)),  # upsampling Conv2d channels u
+}
+# the flows: TIP-2020's learned flow net (its width and blocks are arguments), ACCV-2018's
+# (fixed), OpenCV's DIS flow (classical: no parameters, nothing to pretrain)
+FLOW_KINDS = ("tip", "accv", "dis")
+LEARNED_FLOWS = ("tip", "accv")
+SIZED_FLOWS = ("tip",)
+
+
+def changed(spec: Any) -> dict[str, Any]:
+    """The fields of a dataclass instance that differ from their defaults."""
+    return {f.name: getattr(spec, f.name) for f in fields(spec)
+            if getattr(spec, f.name) != f.default}
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """How a video network aligns the neighbours: ``kind`` (one of ``FLOW_KINDS``), and for
+    TIP-2020's flow net its ``width`` (channels) and ``blocks`` (ResBs per CasResB)."""
+
+    kind: str = "tip"
+    width: int = 320
+    blocks: int = 3
+
+    def __post_init__(self):
+        if self.kind not in FLOW_KINDS:
+            raise ValueError(f"unknown flow {self.kind!r}; choose one of {FLOW_KINDS}")
+        if self.kind not in SIZED_FLOWS and changed(self).keys() - {"kind"}:
+            raise ValueError(f"the {self.kind!r} flow has no width or blocks to set")
+
+    @property
+    def learned(self) -> bool:
+        """Whether a flow net is pretrained (the cached protocol's stage 1)."""
+        return self.kind in LEARNED_FLOWS
+
+    def key(self) -> dict[str, Any]:
+        """The flow's part of a cache key: its family, and its sizes away from the defaults."""
+        return {"family": self.kind, **{k: v for k, v in changed(self).items() if k != "kind"}}
+
+    def config(self) -> dict[str, Any]:
+        """HO-FVSR's constructor arguments for this flow (those away from the defaults)."""
+        return {_flow_name(k): v for k, v in changed(self).items()}
+
+
+@dataclass(frozen=True)
+class SRSpec:
+    """HO-FVSR's SR net as the paper names it: (c, n, u) = residual channels, residual blocks,
+    upsampling channels."""
+
+    res_channels: int = 64
+    n_res_blocks: int = 5
+    up_channels: int = 64
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A network of the study; the default is the paper's winner, HO-FVSR (64, 5, 64) with
+    TIP-2020's flow net on 3 frames."""
+
+    sr: SRSpec = field(default_factory=SRSpec)
+    flow: FlowSpec = field(default_factory=FlowSpec)
+    frames: int = 3
+
+    def __post_init__(self):
+        if self.frames != 3:
+            raise ValueError(f"the video networks take 3 frames (T-1, T, T+1), not {self.frames}")
+
+    def flat(self) -> dict[str, Any]:
+        """Every field under its flat name (module docstring)."""
+        return {**asdict(self.sr), **{_flow_name(k): v for k, v in asdict(self.flow).items()},
+                "frames": self.frames}
+
+    @classmethod
+    def of(cls, record: Any) -> NetSpec:
+        """From anything holding flat names as keys or attributes (NNI parameters, a record
+        row, a model config); a name it lacks takes its default."""
+        get = record.get if hasattr(record, "get") else lambda k, d: getattr(record, k, d)
+        values = {k: _cast(d, get(k, d)) for k, d in cls().flat().items()}
+        return cls(SRSpec(**{f.name: values[f.name] for f in fields(SRSpec)}),
+                   FlowSpec(**{f.name: values[_flow_name(f.name)] for f in fields(FlowSpec)}),
+                   values["frames"])
+
+    def params(self) -> dict[str, Any]:
+        """The searched fields (:data:`DIMENSIONS`): NNI parameters and record columns."""
+        flat = self.flat()
+        return {k: flat[k] for k in DIMENSIONS}
+
+    def config(self) -> dict[str, Any]:
+        """``build_model("hofvsr", **config)``: the SR net's widths and the flow's changes."""
+        return {**asdict(self.sr), **self.flow.config()}
+
+    @property
+    def label(self) -> str:
+        """'(64, 5, 64)': the searched fields, in order."""
+        return f"({', '.join(str(v) for v in self.params().values())})"
+
+    @property
+    def display(self) -> str:
+        return f"HO-FVSR {self.label}"
+
+    @property
+    def slug(self) -> str:
+        """'hofvsr_64_5_64': the network's name in file names."""
+        return "_".join(("hofvsr", *(str(v) for v in self.params().values())))
+
+
+def _flow_name(name: str) -> str:
+    return "flow" if name == "kind" else f"flow_{name}"
+
+
+def _cast(default: Any, value: Any) -> Any:
+    """``value`` as its field's type: ints arrive as floats from NNI (quniform) and pandas,
+    as strings from a CSV."""
+    return str(value) if isinstance(default, str) else int(round(float(value)))
