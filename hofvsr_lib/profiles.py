@@ -199,6 +199,23 @@ PROFILES: dict[str, Profile] = {
         centre_only_ablation=True,
         dis_flow_ablation=True,
     ),
+    # what a lent GPU machine's 15 minutes hold (tools/gpu_evidence.py): HO-FVSR, TIP-2020
+    # and ACCV-2018 trained jointly (SOF-VSR's own protocol, the three at once on the one GPU)
+    # for 200 epochs of the training set: 20 x 170 steps of batch 32 = 200.7 passes over the
+    # pack's 542 training windows, the learning rate dropped at 40% and 80% as TIP-2020's
+    # schedule does. The data is a pack of the cpu dataset (`hofvsr dataset pack`): its first
+    # 48 crops of each of the 22 persons (12 train, 4 val, 6 test), 20 MiB of lossless WebP,
+    # since the device tool carries 64 MiB with the repository. About 0.05 s per joint step on
+    # an H100 (ENVIRONMENT.md): 3,400 steps are about 3 minutes per network
+    "gpu": replace(
+        _CPU, name="gpu",
+        description="HO-FVSR, TIP-2020, ACCV-2018 trained jointly for 200 epochs of a 48-crops-"
+                    "per-person pack of the cpu dataset on a lent GPU (tools/gpu_evidence.py)",
+        dataset=replace(_CPU.dataset, max_frames_per_person=48),
+        final=TrainProfile(epochs=20, iters_per_epoch=170, batch_size=32, eval_windows=128,
+                           bicubic_residual=True),
+        final_mode="joint",
+    ),
     "paper": Profile(
         name="paper",
         description="the paper's budget: 40 trials x 20 epochs per strategy, 200-epoch final",

@@ -6,9 +6,12 @@ Book (warnings fail the build). Every compute step resumes: the dataset skips vi
 done, a search skips finished trials, a training run skips finished checkpoints, so a second
 run only re-renders.
 
-The default profile writes ``results/`` and builds ``book/``; ``evidence`` extends that run in
-the same folders; other profiles write under ``work/<profile>/`` so that a smoke run never
-overwrites the committed results.
+The default profile writes ``results/`` and builds ``book/``; other profiles write under
+``work/<profile>/`` so that a smoke run never overwrites the committed results. ``evidence``
+extends the cpu run: while it runs (many hours, over several sessions) it lives in
+``results/evidence/``, a copy of the committed cpu run to which each finished run is added (and
+committed as it finishes, without touching what ``make`` renders); once its last step is done it
+replaces the cpu run in ``results/`` (:func:`promote`), and ``make`` renders it from there.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ BOOK_SOURCES = ("_config.yml", "_toc.yml", "intro.md", "_static")
 RUN_TIMES = ("start_time", "end_time", "duration")  # papermill's, removed from executed copies
 # profiles whose results live in results/ and book/, each extending the one before it
 COMMITTED = ("cpu", "evidence")
+IN_PROGRESS = "evidence"  # results/evidence/: the evidence run until it is complete
 
 # (source notebook, executed name, extra parameters), in order
 STEPS: list[tuple[str, str, dict]] = [
@@ -81,11 +85,49 @@ def run_measurements(executed: str, results: Path, profile: str, data: Path) -> 
 
 def default_dirs(profile: str) -> dict[str, Path]:
     """Where a profile's data, results and book go (see the module docstring)."""
-    if profile in COMMITTED:  # the evidence run extends the cpu run: same data and results
-        return {"data": ROOT / "work" / "cpu" / "data", "results": ROOT / "results",
+    if profile in COMMITTED:  # the evidence run extends the cpu run: the same data
+        dirs = {"data": ROOT / "work" / "cpu" / "data", "results": ROOT / "results",
                 "book": ROOT / "book"}
+        if profile == "evidence" and _computed(dirs["results"]) != "evidence":
+            dirs.update(results=dirs["results"] / IN_PROGRESS,
+                        book=ROOT / "work" / "evidence" / "book")
+        return dirs
     base = ROOT / "work" / profile
     return {"data": base / "data", "results": base / "results", "book": base / "book"}
+
+
+def _computed(results: Path) -> str | None:
+    """The profile of the run held in ``results`` (None: none yet)."""
+    record = results / "provenance.json"
+    return json.loads(record.read_text()).get("profile") if record.is_file() else None
+
+
+def start_from(committed: Path, results: Path) -> None:
+    """Begin a run that extends the one in ``committed`` in the empty folder ``results``: a copy
+    of ``committed`` (without NNI's working folders, progress files or a run in progress)."""
+    print(f"{_shown(results)}: starting from the {_computed(committed)} run in "
+          f"{_shown(committed)}", flush=True)
+
+    def skipped(folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if n == "nni" or n.endswith(".progress.pt")
+                or Path(folder, n) == results}
+
+    shutil.copytree(committed, results, ignore=skipped, dirs_exist_ok=True)
+
+
+def promote(results: Path, committed: Path) -> None:
+    """The complete run in ``results`` (a folder inside ``committed``) replaces the run that
+    ``committed`` held."""
+    for old in committed.iterdir():
+        if old.is_dir() and old != results:
+            shutil.rmtree(old)
+        elif old.is_file():
+            old.unlink()
+    for new in results.iterdir():
+        new.rename(committed / new.name)
+    results.rmdir()
+    print(f"{_shown(committed)} now holds the {_computed(committed)} run: `make` renders the "
+          f"book from it", flush=True)
 
 
 def run_notebook(source: Path, executed: Path, parameters: dict) -> float:
@@ -168,13 +210,14 @@ def build_book(book: Path) -> Path:
 
 
 def results_digest(results: Path) -> str:
-    """A digest of every file under ``results`` except the run record and NNI's working folders:
-    what tells a step that computed something from one that only re-rendered."""
+    """A digest of every file under ``results`` except the run record, NNI's working folders and
+    a run in progress inside it: what tells a step that computed something from one that only
+    re-rendered."""
     digest = hashlib.sha256()
     for path in sorted(p for p in results.rglob("*") if p.is_file()):
         relative = path.relative_to(results)
         if relative.name == "provenance.json" and relative.parent == Path(".") or \
-                "nni" in relative.parts:
+                "nni" in relative.parts or relative.parts[0] == IN_PROGRESS:
             continue
         digest.update(str(relative).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -190,6 +233,10 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
     rewritten only when the step changed a file under ``results``, so a re-render leaves it
     (and every committed file) as it was."""
     get_profile(profile)
+    committed = default_dirs("cpu")["results"]
+    in_progress = results == committed / IN_PROGRESS
+    if in_progress and _computed(results) is None:
+        start_from(committed, results)
     results.mkdir(parents=True, exist_ok=True)
     record_path = results / "provenance.json"
     previous = json.loads(record_path.read_text()) if record_path.is_file() else {}
@@ -225,6 +272,8 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
     if record != previous:
         write_json(record_path, record)
     print(f"\nbook: {index}")
+    if in_progress and not only:
+        promote(results, committed)
     return index
 
 
@@ -233,7 +282,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path,
                         help="dataset directory (default: work/<profile>/data)")
     parser.add_argument("--results", type=Path, help="results directory (default: results/ "
-                        "for cpu, work/<profile>/results otherwise)")
+                        "for cpu, results/evidence/ for evidence until it is complete, "
+                        "work/<profile>/results otherwise)")
     parser.add_argument("--book", type=Path, help="book directory (default: book/ for cpu, "
                         "work/<profile>/book otherwise)")
     parser.add_argument("--only", nargs="+", metavar="PREFIX",

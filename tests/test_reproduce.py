@@ -100,3 +100,30 @@ def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
     assert tidy.metadata["papermill"] == {"input_path": "notebooks/02.ipynb"}
     assert all(set(c.metadata["papermill"]) == {"status"} and "execution" not in c.metadata
                for c in tidy.cells)
+
+
+def test_an_evidence_run_in_progress_lives_beside_the_committed_run(tmp_path):
+    """It starts as a copy of the committed run (no NNI folder, resume file or itself), leaves
+    that run's digest alone while it grows, and replaces it once complete."""
+    from hofvsr_lib.reproduce import IN_PROGRESS, promote, results_digest, start_from
+
+    committed = tmp_path / "results"
+    for name, text in {"provenance.json": '{"profile": "cpu"}', "final/tip_seed0.json": "{}",
+                       "final/tip_seed0.progress.pt": "x", "search/tpe/trials.csv": "a",
+                       "search/tpe/nni/db": "x", "table3.csv": "cpu"}.items():
+        (committed / name).parent.mkdir(parents=True, exist_ok=True)
+        (committed / name).write_text(text)
+    run = committed / IN_PROGRESS
+    start_from(committed, run)
+    files = {str(p.relative_to(run)) for p in run.rglob("*") if p.is_file()}
+    assert files == {"provenance.json", "final/tip_seed0.json", "search/tpe/trials.csv",
+                     "table3.csv"}
+    before = results_digest(committed)
+    (run / "final" / "tip_seed1.json").write_text("{}")  # a finished evidence run
+    (run / "table3.csv").write_text("evidence")
+    (run / "provenance.json").write_text('{"profile": "evidence"}')
+    assert results_digest(committed) == before
+    promote(run, committed)
+    assert not run.exists() and (committed / "table3.csv").read_text() == "evidence"
+    assert (committed / "final" / "tip_seed1.json").is_file()
+    assert json.loads((committed / "provenance.json").read_text())["profile"] == "evidence"

@@ -1,4 +1,5 @@
-"""``hofvsr dataset build|fetch``: build the face video dataset, or fetch the default clips."""
+"""``hofvsr dataset build|fetch|pack``: build the face video dataset, fetch the default clips, or
+pack a smaller copy of a dataset for a lent GPU machine."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hofvsr_lib.data.sources import DEFAULT_SOURCES, SOURCES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``build`` and ``fetch`` sub-commands to ``hofvsr dataset``."""
+    """Add the ``build``, ``fetch`` and ``pack`` sub-commands to ``hofvsr dataset``."""
     sub = parser.add_subparsers(dest="dataset_command", metavar="ACTION", required=True)
     b = sub.add_parser(
         "build", help="videos -> face sequences (PNG crops) + manifest.csv",
@@ -51,12 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     f.add_argument("names", nargs="*", default=None,
                    help=f"clips to fetch (default: the dataset's sources); any of "
                         f"{', '.join(SOURCES)}")
+    from hofvsr_lib.data import pack
+
+    pack.add_arguments(sub.add_parser(
+        "pack", help="a smaller copy of a dataset (first crops per person, lossless WebP)",
+        description=pack.__doc__.splitlines()[0]))
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``hofvsr dataset ...``; exit code 1 only when nothing usable came out."""
     if args.dataset_command == "fetch":
         return _fetch(args.names or list(DEFAULT_SOURCES))
+    if args.dataset_command == "pack":
+        from hofvsr_lib.data.pack import run as pack
+
+        return pack(args)
     from hofvsr_lib.data.builder import BuildConfig, build_dataset
     from hofvsr_lib.profiles import get_profile
 
