@@ -15,6 +15,7 @@ from hofvsr_lib.search.latency import measured_latency
 from hofvsr_lib.search.records import COLUMNS, TIMED_COLUMNS, TrialRecords, columns
 from hofvsr_lib.search.space import (
     OBJECTIVES,
+    PAPER_SPACES,
     SEARCH_SPACE,
     SPACES,
     WHOLE_SEARCH_SPACE,
@@ -40,6 +41,7 @@ def test_the_whole_space_is_the_papers_times_twenty_flows():
     assert network_count(WHOLE_SEARCH_SPACE) == 20 * 800 == 16_000  # networks
     assert network_count(SEARCH_SPACE) == space_size(SEARCH_SPACE) == 800
     assert {k: WHOLE_SEARCH_SPACE[k] for k in SEARCH_SPACE} == SEARCH_SPACE
+    assert list(PAPER_SPACES) == ["choice", "ordinal"]  # what the paper's studies compare
     cpu = narrowed(WHOLE_SEARCH_SPACE, {"flow_width": (320, 32, 64, 128), "flow_blocks": (1, 3)})
     assert cpu["flow_width"]["_value"] == [32, 64, 128, 320]
     assert network_count(cpu) == (4 * 2 + 2) * 800

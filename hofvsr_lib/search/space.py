@@ -31,7 +31,8 @@ ORDINAL_SEARCH_SPACE: dict[str, dict] = {
     for name, values in DIMENSIONS.items()
 }
 WHOLE_SEARCH_SPACE: dict[str, dict] = _choices(WHOLE_DIMENSIONS)
-SPACES = {"choice": SEARCH_SPACE, "ordinal": ORDINAL_SEARCH_SPACE, "whole": WHOLE_SEARCH_SPACE}
+PAPER_SPACES = {"choice": SEARCH_SPACE, "ordinal": ORDINAL_SEARCH_SPACE}  # its two encodings
+SPACES = {**PAPER_SPACES, "whole": WHOLE_SEARCH_SPACE}
 TIMED_SPACES = ("whole",)  # each candidate timed before it is trained; latency an objective
 
 # The whole space's objectives (result keys, and which way is better): the validation PSNR and
