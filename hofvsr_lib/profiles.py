@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,30 @@ SPEED_LONG = SpeedProfile(repeats=100, pipeline_frames=24, compile=True)  # benc
 
 
 @dataclass(frozen=True)
+class LatencyProfile:
+    """How each candidate of a whole-network search is timed before it is trained
+    (``hofvsr_lib/search/latency.py``): batch 1, Y frames, eval mode, ACCV-2018 interleaved."""
+
+    sizes: tuple[int, ...] = (36, 128)  # LR input sides: the paper's unit, a face crop
+    repeats: int = 10  # timed rounds, after ``warmup`` untimed ones
+    warmup: int = 2
+    threads: int = 2  # torch's and OpenCV's on the CPU
+
+
+@dataclass(frozen=True)
+class WholeSearchProfile:
+    """A search of the whole network, flow net included, against measured latency (issue 21):
+    ``Profile.search``'s trials, flow-net pretraining and assessor, with this budget, over the
+    whole space (``hofvsr_lib.spec.WHOLE_DIMENSIONS``) narrowed to ``values``."""
+
+    max_trials: int
+    max_duration: str
+    # parameter -> the values searched, fewer than the whole space's (``space.narrowed``)
+    values: dict[str, tuple] = field(default_factory=dict, hash=False)
+    latency: LatencyProfile = LatencyProfile()
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -124,6 +148,8 @@ class Profile:
     flow_check_windows: tuple[int, int] = (96, 192)
     # hofvsr bench, run by the reproduction only when results/bench/bench.json is missing
     speed: SpeedProfile = SpeedProfile()
+    # the whole-network search per strategy (``hofvsr search --space whole``; None: none)
+    whole: WholeSearchProfile | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -150,6 +176,14 @@ _CPU = Profile(
     ),
     # 8 epochs: the learning curve has 8 points on (at most 256 windows of) the val persons
     final=TrainProfile(epochs=8, iters_per_epoch=50, eval_windows=256, bicubic_residual=True),
+    # 14 trials over 8 TIP-2020 flow nets (widths 32, 64, 128, 320 x 1 or 3 blocks), DIS and no
+    # flow, times the 800 SR nets (6,400 networks). Not measured yet; expected on 2 cores: each
+    # new learned flow pretrained (up to 6 x 40 steps: about 10 min at 320x3, which the paper's
+    # searches have already cached, less when narrower) and its draft cubes cached (minutes),
+    # each candidate timed (about 30 s: 12 rounds at 36x36 and 128x128 beside ACCV-2018), then
+    # trained as a search trial (about 1 min): 1 to 2 hours per strategy; the cap a safety net
+    whole=WholeSearchProfile(max_trials=14, max_duration="3h",
+                             values={"flow_width": (32, 64, 128, 320), "flow_blocks": (1, 3)}),
 )
 
 PROFILES: dict[str, Profile] = {
@@ -177,6 +211,12 @@ PROFILES: dict[str, Profile] = {
         dis_flow_ablation=True,
         flow_check_windows=(8, 16),
         speed=SpeedProfile(repeats=3, sizes=(36,), pipeline_frames=2, cadence_frames=6),
+        # 2 trials over 4 TIP-2020 flow nets (32 or 320 wide, 1 or 3 blocks), DIS and no flow:
+        # each new flow's smoke pretraining and cubes take seconds, each candidate's timing
+        # about 10 s (4 rounds at 36x36 and 128x128 beside ACCV-2018); about 1 min a strategy
+        whole=WholeSearchProfile(max_trials=2, max_duration="15m",
+                                 values={"flow_width": (32, 320), "flow_blocks": (1, 3)},
+                                 latency=LatencyProfile(repeats=3, warmup=1)),
     ),
     "cpu": _CPU,
     # the cpu run extended in place (same dataset and searches, same results folder): the

@@ -12,10 +12,15 @@ Each field has a flat name (:meth:`NetSpec.flat`): the SR net's fields as they a
 the model's constructor argument of that field. A field away from its default is all a model
 config or a cache key records of it, so a field added at its default keeps old checkpoints and
 keys valid.
+
+Two spaces are searched: the paper's (:data:`DIMENSIONS`, the SR net alone) and the whole
+network's (:data:`WHOLE_DIMENSIONS`, the flow too). A dimension is one line of either; a
+field of a new kind is one more line in its dataclass (and in :data:`FLOW_SIZES` for a flow's).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -26,10 +31,20 @@ DIMENSIONS: dict[str, list[int]] = {
     "up_channels": list(range(32, 321, 32)),  # upsampling Conv2d channels u
 }
 # the flows: TIP-2020's learned flow net (its width and blocks are arguments), ACCV-2018's
-# (fixed), OpenCV's DIS flow (classical: no parameters, nothing to pretrain)
-FLOW_KINDS = ("tip", "accv", "dis")
+# (fixed), OpenCV's DIS flow (classical: no parameters, nothing to pretrain), none (the SR net
+# sees the centre frame alone, in every channel of its draft cube)
+FLOW_KINDS = ("tip", "accv", "dis", "none")
 LEARNED_FLOWS = ("tip", "accv")
-SIZED_FLOWS = ("tip",)
+FLOW_SIZES = {"tip": ("width", "blocks"), "accv": (), "dis": (), "none": ()}  # settable fields
+# the whole network's space (issue 21): the paper's SR nets times the flows, TIP-2020's flow net
+# at each width and depth; a size a flow lacks is dropped from a proposal (:meth:`NetSpec.of`),
+# so the 3 x 6 x 3 x 800 = 43,200 points are (6 x 3 + 2) x 800 = 16,000 networks
+WHOLE_DIMENSIONS: dict[str, list] = {
+    **DIMENSIONS,
+    "flow": ["tip", "dis", "none"],
+    "flow_width": [32, 64, 128, 192, 256, 320],  # TIP-2020 flow net channels
+    "flow_blocks": [1, 2, 3],  # TIP-2020 flow net ResBs per CasResB
+}
 
 
 def changed(spec: Any) -> dict[str, Any]:
@@ -50,13 +65,27 @@ class FlowSpec:
     def __post_init__(self):
         if self.kind not in FLOW_KINDS:
             raise ValueError(f"unknown flow {self.kind!r}; choose one of {FLOW_KINDS}")
-        if self.kind not in SIZED_FLOWS and changed(self).keys() - {"kind"}:
-            raise ValueError(f"the {self.kind!r} flow has no width or blocks to set")
+        extra = sorted(changed(self).keys() - {"kind", *FLOW_SIZES[self.kind]})
+        if extra:
+            raise ValueError(f"the {self.kind!r} flow has no {' or '.join(extra)} to set")
 
     @property
     def learned(self) -> bool:
         """Whether a flow net is pretrained (the cached protocol's stage 1)."""
         return self.kind in LEARNED_FLOWS
+
+    @property
+    def single_frame(self) -> bool:
+        """Whether the network sees the centre frame alone (no flow, no neighbours)."""
+        return self.kind == "none"
+
+    @property
+    def label(self) -> str:
+        """'TIP-2020 flow net 320x3', 'DIS flow', ...: the flow in words."""
+        if self.kind == "tip":
+            return f"TIP-2020 flow net {self.width}x{self.blocks}"
+        return {"accv": "ACCV-2018 flow net", "dis": "DIS flow",
+                "none": "no flow (centre frame alone)"}[self.kind]
 
     def key(self) -> dict[str, Any]:
         """The flow's part of a cache key: its family, and its sizes away from the defaults."""
@@ -98,12 +127,15 @@ class NetSpec:
     @classmethod
     def of(cls, record: Any) -> NetSpec:
         """From anything holding flat names as keys or attributes (NNI parameters, a record
-        row, a model config); a name it lacks takes its default."""
+        row, a model config); a name it lacks, or holds empty (NaN, ''), takes its default,
+        and a size its flow kind lacks is dropped (a tuner proposes every size with every
+        kind: all those proposals are one network)."""
         get = record.get if hasattr(record, "get") else lambda k, d: getattr(record, k, d)
-        values = {k: _cast(d, get(k, d)) for k, d in cls().flat().items()}
+        values = {k: cast_field(k, get(k, d)) for k, d in cls().flat().items()}
+        flow = {f.name: values[_flow_name(f.name)] for f in fields(FlowSpec)}
+        flow = {k: v for k, v in flow.items() if k in ("kind", *FLOW_SIZES[flow["kind"]])}
         return cls(SRSpec(**{f.name: values[f.name] for f in fields(SRSpec)}),
-                   FlowSpec(**{f.name: values[_flow_name(f.name)] for f in fields(FlowSpec)}),
-                   values["frames"])
+                   FlowSpec(**flow), values["frames"])
 
     def params(self) -> dict[str, Any]:
         """The searched fields (:data:`DIMENSIONS`): NNI parameters and record columns."""
@@ -120,6 +152,11 @@ class NetSpec:
         return f"({', '.join(str(v) for v in self.params().values())})"
 
     @property
+    def whole_label(self) -> str:
+        """'(64, 5, 64), DIS flow': the label, and the flow unless it is the paper's."""
+        return self.label + ("" if self.flow == FlowSpec() else f", {self.flow.label}")
+
+    @property
     def display(self) -> str:
         return f"HO-FVSR {self.label}"
 
@@ -133,7 +170,17 @@ def _flow_name(name: str) -> str:
     return "flow" if name == "kind" else f"flow_{name}"
 
 
-def _cast(default: Any, value: Any) -> Any:
-    """``value`` as its field's type: ints arrive as floats from NNI (quniform) and pandas,
-    as strings from a CSV."""
+FLOW_FIELDS = tuple(_flow_name(f.name) for f in fields(FlowSpec))  # the flow's flat names
+
+
+def cast_field(name: str, value: Any) -> Any:
+    """``value`` as the type of the field of flat name ``name``, its default when empty: ints
+    arrive as floats from NNI (quniform) and pandas, as strings from a CSV, NaN where a
+    table lacks the column."""
+    default = _FLAT_DEFAULTS[name]
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return default
     return str(value) if isinstance(default, str) else int(round(float(value)))
+
+
+_FLAT_DEFAULTS = NetSpec().flat()

@@ -9,12 +9,14 @@ import torch
 
 from hofvsr_lib.complexity import count_params
 from hofvsr_lib.models import SOFVSR_ACCV, SOFVSR_TIP, build_model
+from hofvsr_lib.models.classical_flow import ZeroFlow
+from hofvsr_lib.models.common import phase_warps
 from hofvsr_lib.models.losses import ofr_loss_accv, sofvsr_loss
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import get_profile
 from hofvsr_lib.search.records import COLUMNS, TrialRecords, read_table
 from hofvsr_lib.search.space import ORDINAL_SEARCH_SPACE, SEARCH_SPACE
-from hofvsr_lib.spec import FLOW_KINDS, FlowSpec, NetSpec, SRSpec
+from hofvsr_lib.spec import FLOW_KINDS, WHOLE_DIMENSIONS, FlowSpec, NetSpec, SRSpec
 from hofvsr_lib.training.cached import (
     FLOW_RECIPE,
     _stem,
@@ -76,6 +78,39 @@ def test_flow_kinds_know_whether_they_are_pretrained():
         FlowSpec("farneback")
 
 
+def test_a_proposal_drops_the_sizes_its_flow_kind_lacks():
+    """A tuner proposes every flow size with every kind: NetSpec.of never raises on it, and
+    all the proposals of one network are one spec."""
+    dis = {"flow": "dis", "flow_width": 32.0, "flow_blocks": "1"}  # as NNI and a CSV give it
+    assert NetSpec.of(dis) == NetSpec(flow=FlowSpec("dis"))
+    assert len({NetSpec.of({**dis, "flow_width": w, "flow_blocks": b})
+                for w in WHOLE_DIMENSIONS["flow_width"]
+                for b in WHOLE_DIMENSIONS["flow_blocks"]}) == 1
+    assert NetSpec.of({"flow": "none", "flow_width": 64}).flow == FlowSpec("none")
+    assert NetSpec.of({"flow": "tip", "flow_width": 32, "flow_blocks": 1}).flow == FlowSpec(
+        width=32, blocks=1)
+    assert NetSpec.of({"res_channels": float("nan"), "flow": ""}) == NetSpec()  # empty cells
+    assert NetSpec(flow=FlowSpec("dis")).whole_label == "(64, 5, 64), DIS flow"
+    assert NetSpec().whole_label == NetSpec().label == "(64, 5, 64)"
+
+
+def test_a_single_frame_network_sees_the_centre_frame_alone():
+    """flow none: the draft cube of the centre-only input (the centre frame warped by zero
+    motion, to float precision), without a flow or a warp; the loss is the SR net's alone."""
+    model = build_model("hofvsr", flow="none").eval()
+    x = torch.rand(2, 3, 1, 8, 10)
+    cube, flows = model.draft_cube(x)
+    assert flows == [] and torch.equal(cube, x[:, 1].expand(-1, 33, -1, -1))
+    zero = ZeroFlow()(x[:, 1], x[:, 1])[2]
+    assert torch.allclose(torch.cat([x[:, 1], *phase_warps(x[:, 1], zero, 4) * 2], 1), cube,
+                          atol=1e-5)
+    with torch.no_grad():
+        assert torch.equal(model(x), model(x[:, [1, 1, 1]]))  # the neighbours are not seen
+    sr, flows = model.train()(x)
+    total, parts = sofvsr_loss(model, sr, sr.detach() + 0.1, flows, x, x)
+    assert parts["ofr"] == 0.0 and total.item() == pytest.approx(0.01, rel=1e-4)
+
+
 def test_the_loss_follows_the_models_flow_family():
     model = SOFVSR_ACCV().train()
     lr, hr = torch.rand(1, 3, 1, 8, 8), torch.rand(1, 3, 1, 32, 32)
@@ -110,7 +145,10 @@ def test_default_flows_keep_the_keys_of_the_committed_caches(data):
              for kind in FLOW_KINDS}
     assert stems == {"tip": ("ofr-tip-seed0-ede1cf407e", "cubes-tip-seed0-c628036b6e"),
                      "accv": ("ofr-accv-seed0-aedfcedfc1", "cubes-accv-seed0-e32981396f"),
-                     "dis": ("ofr-dis-seed0-b489c1249a", "cubes-dis-seed0-8f6114a876")}
+                     "dis": ("ofr-dis-seed0-b489c1249a", "cubes-dis-seed0-8f6114a876"),
+                     "none": ("ofr-none-seed0-73f5586e7c", "cubes-none-seed0-66ee82f114")}
+    # a single-frame network's cubes are always the centre-only input's
+    assert cube_key(FlowSpec("none"), data, BUDGET, 0, windows)["centre_only"]
 
 
 def test_another_flow_width_is_another_flow_net(data):

@@ -8,7 +8,14 @@ from dataclasses import replace
 
 import psutil
 
-from hofvsr_lib.profiles import DatasetProfile, Profile, SearchProfile, TrainProfile
+from hofvsr_lib.profiles import (
+    DatasetProfile,
+    LatencyProfile,
+    Profile,
+    SearchProfile,
+    TrainProfile,
+    WholeSearchProfile,
+)
 
 TINY_TRIAL = TrainProfile(epochs=2, iters_per_epoch=1, batch_size=2, lr_patch=16, eval_windows=2)
 TINY = Profile(
@@ -18,6 +25,12 @@ TINY = Profile(
                          ofr_pretrain=TrainProfile(epochs=1, iters_per_epoch=1, batch_size=2,
                                                    lr_patch=16)),
     final=TINY_TRIAL,
+    # the smallest whole-network search: the three flow kinds, the narrowest flow net, small SR
+    # nets, each candidate timed in a second at 36x36 only
+    whole=WholeSearchProfile(max_trials=2, max_duration="10m",
+                             values={"flow_width": (32,), "flow_blocks": (1,),
+                                     "res_channels": (32,), "up_channels": (32,)},
+                             latency=LatencyProfile(sizes=(36,), repeats=2, warmup=1)),
 )
 
 

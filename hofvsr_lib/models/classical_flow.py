@@ -8,6 +8,8 @@ convention, which is also what ``cv2.DISOpticalFlow.calc(centre, neighbour)`` re
 flow is computed once on the LR frames (8-bit, as OpenCV takes them) and carried to the other
 levels by :func:`~hofvsr_lib.models.common.upsample_flow` / 2x2 pooling: the reference that a
 classical method reaches on exactly what a flow net sees.
+
+:class:`ZeroFlow` is the "flow" of a network without one (zero motion, the same contract).
 """
 
 from __future__ import annotations
@@ -51,3 +53,16 @@ class DISFlow(nn.Module):
         """(B, 1, h, w) frames, h and w even -> flows (level 1, level 2, HR level 3)."""
         flow = self.lr_flow(neighbour, centre)
         return F.avg_pool2d(flow, 2) / 2, flow, upsample_flow(flow, self.scale)
+
+
+class ZeroFlow(nn.Module):
+    """Zero motion with the OFR nets' contract: the flow of a single-frame network."""
+
+    def __init__(self, scale: int = 4):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, neighbour: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(B, 1, h, w) frames, h and w even -> zero flows (level 1, level 2, HR level 3)."""
+        b, _, h, w = centre.shape
+        return tuple(centre.new_zeros(b, 2, h * f // 2, w * f // 2) for f in (1, 2, 2 * self.scale))

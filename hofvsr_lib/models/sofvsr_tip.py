@@ -15,8 +15,9 @@ from torch import nn
 
 from ..imaging import upscale
 from ..spec import FlowSpec
-from .classical_flow import DISFlow
+from .classical_flow import DISFlow, ZeroFlow
 from .common import (
+    Flows,
     VideoSR,
     cas_resb,
     conv1x1,
@@ -29,7 +30,7 @@ from .common import (
 )
 from .losses import ofr_loss_tip
 
-FLOWS = ("tip", "dis")  # HO-FVSR's flow: the TIP-2020 flow net, or OpenCV's DIS flow
+FLOWS = ("tip", "dis", "none")  # HO-FVSR's flow: the TIP-2020 flow net, DIS flow or none
 
 
 class OFRNet(nn.Module):
@@ -114,7 +115,10 @@ class HOFVSR(VideoSR):
 
     ``flow="dis"`` replaces the flow net by OpenCV's DIS flow of the LR frames
     (:class:`~hofvsr_lib.models.classical_flow.DISFlow`, no parameters): the same SR net fed
-    draft cubes aligned by a classical flow (what a classical flow buys).
+    draft cubes aligned by a classical flow (what a classical flow buys). ``flow="none"``: the
+    centre frame alone in every channel of the draft cube (the cube of the centre-only input,
+    ``FaceWindows(centre_only=True)``, without computing a flow or a warp), so the SR net keeps
+    its input shape; its ``ofr`` is zero motion (:class:`~.classical_flow.ZeroFlow`).
     """
 
     name = "hofvsr"
@@ -133,12 +137,17 @@ class HOFVSR(VideoSR):
                            bicubic_residual=bicubic_residual, **self.flow.config())
         self.scale = scale
         self.ofr = (OFRNet(flow_width, flow_blocks, scale) if self.flow.learned
-                    else DISFlow(scale))
+                    else ZeroFlow(scale) if self.flow.single_frame else DISFlow(scale))
         self.sr = SRNet(res_channels, n_res_blocks, up_channels, 1 + 2 * scale * scale, scale,
                         bicubic_residual)
 
     def cube_frames(self, x: torch.Tensor) -> list[torch.Tensor]:
         return [x[:, 1]]
+
+    def draft_cube(self, x: torch.Tensor) -> tuple[torch.Tensor, Flows]:
+        if self.flow.single_frame:  # no flows: the loss is the SR net's alone
+            return x[:, 1].repeat(1, 1 + 2 * self.scale * self.scale, 1, 1), []
+        return super().draft_cube(x)
 
 
 class SOFVSR_TIP(HOFVSR):  # noqa: N801 (the paper's name)

@@ -11,14 +11,21 @@ profile asks for one.
 In the default ``cached`` mode the OFR net is trained once on the training split with its own
 flow loss, frozen, and its draft cubes cached beside the dataset (``training.cached``: shared
 by every search of that dataset and by the final training); each trial then trains only the SR
-net on the cache. ``joint`` mode trains the whole network in
-every trial, as SOF-VSR does.
+net on the cubes of its spec's flow (the paper's space: TIP-2020's, cached before the trials
+start). ``joint`` mode trains the whole network in every trial, as SOF-VSR does.
+
+The space is the paper's (``choice``, or ``ordinal``: the same 800 points as ranges) or the
+whole network's (``whole``, :mod:`.space`): the flow searched too, with the budget and the
+narrowed values of ``Profile.whole``; each candidate is timed before it is trained (the
+search's ``latency.json``, :mod:`.latency`); SMAC optimises validation PSNR and latency
+together (ParEGO), TPE and Random the declared score (:func:`.space.score`).
 
 Records: ``<out>/<search>/trials.csv`` gets one row per finished trial, read from NNI's own
 database (``nni/<id>/db/nni.sqlite`` under the same directory) while the search runs, with the
 source of its configuration (``tuners``); ``provenance.json`` the profile, versions, machine,
 seeds, mode and every session's cost. ``<search>`` is the strategy, with ``-ordinal`` (the
-ordinal encoding of the space), ``-noassessor`` (assessor switched off) or ``-joint`` appended.
+ordinal encoding of the space) or ``-whole`` (the whole network's space), ``-noassessor``
+(assessor switched off) or ``-joint`` appended.
 
 Resume: running the same command again continues a search. Trials finished in earlier sessions
 (even ones that finished after the launcher was killed) are recovered from NNI's database, the
@@ -48,7 +55,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,17 +65,28 @@ from ..devices import add_device_arguments, apply_device_arguments
 from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import machine_info, software_versions
 from ..spec import NetSpec
-from ..training.cached import cube_cache
 from ..vocabulary import STRATEGIES
+from .latency import REFERENCE
 from .nni_state import FINISHED, alive, free_port, read_nni_trials, stop_process_group
-from .records import TrialRecords, read_provenance
+from .records import TIMED_COLUMNS, TrialRecords, read_provenance
 from .remote import load_machines, new_experiment, remote_python
-from .space import SEARCH_SPACE, SPACES, space_size, validate_config
-from .trial import network_cost
+from .space import (
+    LATENCY_LAMBDA,
+    OBJECTIVES,
+    SPACES,
+    TIMED_SPACES,
+    narrowed,
+    network_count,
+    objective_metrics,
+    space_size,
+    validate_config,
+)
+from .trial import draft_cubes, network_cost
 from .tuners import read_proposals, read_stops
 
 MODES = ("cached", "joint")
 DEFAULT_PORT = 8080
+LATENCY_STORE = "latency.json"  # a timed search's timings, in its folder (:mod:`.latency`)
 HANG_GRACE_S = 120  # beyond the NNI duration cap, the launcher stops a stalled experiment
 NO_TRIAL_S = 300  # an experiment with no trial this long after its start has a dead tuner
 LOCALHOST, ALL_INTERFACES = "127.0.0.1", "0.0.0.0"
@@ -103,9 +121,10 @@ def parse_duration(text: str) -> float:
 
 def search_name(strategy: str, mode: str = "cached", space: str = "choice",
                 assessor: bool = True) -> str:
-    """The name (and directory) of one search: the strategy, then ``-ordinal``,
-    ``-noassessor`` and ``-joint`` for the variants."""
-    return (strategy + ("-ordinal" if space == "ordinal" else "")
+    """The name (and directory) of one search: the strategy, then ``-ordinal`` or ``-whole``
+    (the space unless the paper's ``choice``), ``-noassessor`` and ``-joint`` for the
+    variants."""
+    return (strategy + ("" if space == "choice" else f"-{space}")
             + ("" if assessor else "-noassessor") + ("-joint" if mode == "joint" else ""))
 
 
@@ -117,18 +136,20 @@ def strategy_seed(seed: int, strategy: str) -> int:
 
 
 def tuner_config(strategy: str, seed: int, n_trials: int, work_dir: Path, log: Path,
-                 tpe_startup_trials: int = 20):
+                 tpe_startup_trials: int = 20, objectives: dict[str, str] | None = None):
     """NNI tuner config of a strategy: NNI's TPE and Random and our SMAC3 wrapper, each logging
-    the source of its proposals to ``log`` (``tuners``)."""
+    the source of its proposals to ``log`` (``tuners``); ``objectives`` (result key -> maximize
+    or minimize) make SMAC's search multi-objective, the others maximise ``default``."""
     from nni.experiment import CustomAlgorithmConfig
 
+    smac_args = {"optimize_mode": "maximize", "seed": seed, "n_trials": n_trials,
+                 "output_directory": str(work_dir / "smac3")}
     classes = {
         "tpe": ("tuners.TracedTPE", {"optimize_mode": "maximize", "seed": seed,
                                      "tpe_args": {"n_startup_jobs": tpe_startup_trials}}),
         "random": ("tuners.TracedRandom", {"seed": seed}),
-        "smac": ("smac_tuner.SMACTuner", {"optimize_mode": "maximize", "seed": seed,
-                                          "n_trials": n_trials,
-                                          "output_directory": str(work_dir / "smac3")}),
+        "smac": ("smac_tuner.SMACTuner",
+                 {**smac_args, "objectives": objectives} if objectives else smac_args),
     }
     if strategy not in classes:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
@@ -150,14 +171,16 @@ def _code_directory() -> str:
 
 def trial_row(trial: dict, experiment_id: str, session: int, search: str, strategy: str,
               mode: str, seed: int, sources: dict[int, str], stopped: set[str],
-              cancelled: set[str] = frozenset()) -> dict:
-    """One ``trials.csv`` row from a finished NNI trial (see ``nni_state.read_nni_trials``);
-    ``sources`` maps parameter ids to where the tuner got them (``tuners.read_proposals``),
-    ``stopped`` holds the trials the assessor stopped (``tuners.read_stops``), ``cancelled``
-    those still running when the launcher stopped the experiment (NNI 3.0 records both kinds
-    of kill as ``FAILED``)."""
+              cancelled: set[str] = frozenset(), space: str = "choice") -> dict:
+    """One ``trials.csv`` row from a finished NNI trial of a search of ``space`` (see
+    ``nni_state.read_nni_trials``); ``sources`` maps parameter ids to where the tuner got them
+    (``tuners.read_proposals``), ``stopped`` holds the trials the assessor stopped
+    (``tuners.read_stops``), ``cancelled`` those still running when the launcher stopped the
+    experiment (NNI 3.0 records both kinds of kill as ``FAILED``). The PSNR is the metrics'
+    ``psnr``, else (the paper's spaces) their ``default``."""
     params = trial["parameters"] or {}
-    config = validate_config(params) if all(k in params for k in SEARCH_SPACE) else {}
+    searched = SPACES[space]
+    config = validate_config(params, searched) if all(k in params for k in searched) else {}
     final = trial["final"] if isinstance(trial["final"], dict) else None
     periodical = [p for p in trial["periodical"] if isinstance(p, dict)]
     status = trial["status"] if final is not None or trial["status"] != "SUCCEEDED" else "FAILED"
@@ -167,15 +190,17 @@ def trial_row(trial: dict, experiment_id: str, session: int, search: str, strate
         status = "USER_CANCELED"
     cost = ({"params": final["params"], "gflops": final["gflops"]} if final
             else network_cost(NetSpec.of(config)) if config else {"params": "", "gflops": ""})
+    timed = {c: _cell(final.get("default" if c == "score" else c, "")) for c in TIMED_COLUMNS
+             } if final and space in TIMED_SPACES else {}
     return {
         "experiment_id": experiment_id, "trial_id": trial["trial_id"], "session": session,
         "search": search, "strategy": strategy, "mode": mode,
-        "source": sources.get(trial["parameter_id"], ""), **config, **cost,
+        "source": sources.get(trial["parameter_id"], ""), **config, **cost, **timed,
         "epochs_done": len(periodical),
-        "epoch_psnr": json.dumps([p["default"] for p in periodical]),
+        "epoch_psnr": json.dumps([p.get("psnr", p["default"]) for p in periodical]),
         "epoch_ssim": json.dumps([p.get("ssim") for p in periodical]),
         "epoch_loss": json.dumps([p.get("loss") for p in periodical]),
-        "final_psnr": final["default"] if final else "",
+        "final_psnr": final.get("psnr", final["default"]) if final else "",
         "final_ssim": final["ssim"] if final else "",
         "final_loss": final["loss"] if final else "",
         "duration_s": ((trial["end"] - trial["start"]) / 1000.0
@@ -183,6 +208,11 @@ def trial_row(trial: dict, experiment_id: str, session: int, search: str, strate
         "status": status, "seed": final["seed"] if final else seed,
         "started": _iso(trial["start"]), "ended": _iso(trial["end"]),
     }
+
+
+def _cell(value) -> object:
+    """A record's cell: dicts and lists as JSON."""
+    return json.dumps(value) if isinstance(value, dict | list) else value
 
 
 def _iso(ms: int | None) -> str:
@@ -200,7 +230,7 @@ def sync_records(records: TrialRecords, nni_dir: Path, experiment_id: str, sessi
     for trial in read_nni_trials(nni_dir / experiment_id / "db" / "nni.sqlite"):
         if trial["status"] in FINISHED and (experiment_id, trial["trial_id"]) not in records:
             records.add(trial_row(trial, experiment_id, session, search, strategy, mode, seed,
-                                  sources, stopped, cancelled))
+                                  sources, stopped, cancelled, records.space))
             added += 1
     return added
 
@@ -224,13 +254,42 @@ def _raise_interrupt(signum, _frame):
 
 def trial_cubes(data: str | Path, profile: Profile, seed: int = 0,
                 device: str | None = None) -> tuple[Path, dict]:
-    """The cached trials' input (:mod:`..training.cached`, shared with the final training):
-    the frozen flow net's draft cubes (the searched networks' flow, ``NetSpec().flow``: TIP-2020's)
-    of the train split and of the validation windows the trials score. Returns (cache file,
-    its metadata)."""
+    """The cached input of the paper's space's trials (:func:`.trial.draft_cubes`, shared with
+    the final training): the draft cubes of its networks' flow, ``NetSpec().flow``
+    (TIP-2020's). Returns (cache file, its metadata)."""
     sp = profile.search
-    return cube_cache(NetSpec().flow, data, sp.ofr_pretrain, seed,
-                      {"train": None, "val": sp.trial.eval_windows}, device=device)
+    return draft_cubes(NetSpec().flow, data, sp.ofr_pretrain, sp.trial.eval_windows, seed,
+                       device)
+
+
+# --------------------------------------------------------------------------- spaces
+
+
+def profile_for(profile: Profile, space: str) -> Profile:
+    """The profile a search of ``space`` runs with: a timed (whole-network) search takes its
+    budget from ``profile.whole``."""
+    if space not in TIMED_SPACES:
+        return profile
+    if profile.whole is None:
+        raise ValueError(f"profile {profile.name} has no whole-network search (Profile.whole)")
+    return replace(profile, search=replace(profile.search, max_trials=profile.whole.max_trials,
+                                           max_duration=profile.whole.max_duration))
+
+
+def searched_space(profile: Profile, space: str) -> dict[str, dict]:
+    """The NNI space a search of ``space`` explores (a whole-network one: narrowed to its
+    profile's values)."""
+    if space not in TIMED_SPACES:
+        return SPACES[space]
+    return narrowed(SPACES[space], profile_for(profile, space).whole.values)
+
+
+def _objective() -> dict:
+    """A timed search's objectives, as its provenance records them."""
+    return {"objectives": OBJECTIVES, "smac": "ParEGO over both objectives",
+            "tpe_random": "score = psnr - lambda * log2(latency_ratio)",
+            "lambda_db_per_2x": LATENCY_LAMBDA, "latency_reference": REFERENCE,
+            "latency_store": LATENCY_STORE}
 
 
 # --------------------------------------------------------------------------- the search
@@ -247,13 +306,14 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     them through NNI's remote training service (``remote``) instead of on this host;
     ``ui_host``: where the web UI listens (:func:`ui_host_for`)."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    _check_choices(strategy, mode or profile.search.mode, space)
+    profile = profile_for(profile, space)
     sp = profile.search
     shown_data = str(data) if data else None  # as given (provenance holds no machine paths)
     # NNI's dispatcher and the trials run in other directories: absolute paths from here on
     out, data = Path(out).resolve(), (Path(data).resolve() if data else None)
     mode = mode or sp.mode
     seed = profile.seed if seed is None else seed
-    _check_choices(strategy, mode, space)
     ui_host = ui_host_for(ui_host, machines)
     name = search_name(strategy, mode, space, assessor or not sp.assessor)  # suffix: switched off
     sdir = Path(out) / name
@@ -261,8 +321,8 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
     prov_path = sdir / "provenance.json"
     # a missing dataset is the trials' error to report (each fails, the search goes on)
     manifest = manifest_sha256(data) if data and (data / MANIFEST).is_file() else None
-    prov = _stored_provenance(prov_path, profile, mode, seed, manifest, data)
-    records = TrialRecords(sdir / "trials.csv")
+    prov = _stored_provenance(prov_path, profile, mode, seed, manifest, data, space)
+    records = TrialRecords(sdir / "trials.csv", space)
     nni_dir = sdir / "nni"
     sessions = prov.get("sessions", [])
     tag = (name, strategy, mode, seed)
@@ -277,16 +337,21 @@ def run_search(strategy: str, profile: str | Profile, out: str | Path, data: str
         return prov
 
     tuner_seed = strategy_seed(seed, strategy)
+    nni_space = searched_space(profile, space)
+    timed = ({"networks": network_count(nni_space), "objective": _objective()}
+             if space in TIMED_SPACES else {})
     prov.update({"search": name, "strategy": strategy, "mode": mode, "seed": seed,
-                 "tuner_seed": tuner_seed, "space": space, "search_space": SPACES[space],
-                 "space_size": space_size(), "assessor": _assessor(sp, assessor),
+                 "tuner_seed": tuner_seed, "space": space, "search_space": nni_space,
+                 "space_size": space_size(nni_space), **timed,
+                 "assessor": _assessor(sp, assessor),
                  **_setting(profile, shown_data, machines, manifest), "sessions": sessions,
                  "running": None})
     trial_cmd = _trial_command(prov, profile, data, mode, seed, device, threads,
-                               python=remote_python(machines) if machines else sys.executable)
+                               python=remote_python(machines) if machines else sys.executable,
+                               space=space, sdir=sdir)
     nni_dir.mkdir(parents=True, exist_ok=True)
     exp = new_experiment(machines)
-    _configure(exp, name, profile, nni_dir, trial_cmd, strategy, space, assessor,
+    _configure(exp, name, profile, nni_dir, trial_cmd, strategy, nni_space, space, assessor,
                tuner_seed + 1000 * len(sessions), remaining, time_left,
                gpu=device == "cuda" if machines else device != "cpu")
     _run_session(exp, _port(port, name), prov, prov_path, records, nni_dir, tag,
@@ -347,8 +412,7 @@ def _run_session(exp, port: int, prov: dict, prov_path: Path, records: TrialReco
     sessions = prov["sessions"]
     session = len(sessions)
     remaining = exp.config.max_trial_number
-    history = [{"parameter": NetSpec.of(r).params(), "value": float(r["final_psnr"])}
-               for r in records.succeeded()]
+    history = _history(records)
     info = {"session": session, "experiment_id": exp.id, "port": port, "ui_host": ui_host,
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "trials_before": records.completed(), "max_trial_number": remaining,
@@ -384,6 +448,16 @@ def _run_session(exp, port: int, prov: dict, prov_path: Path, records: TrialReco
         raise KeyboardInterrupt
 
 
+def _history(records: TrialRecords) -> list[dict]:
+    """The earlier sessions' results for the tuner: each trial's parameters and its result as
+    it reported it (a timed space's: the PSNR and latency metrics, else the PSNR)."""
+    space = SPACES[records.space]
+    return [{"parameter": validate_config(r, space),
+             "value": objective_metrics(float(r["final_psnr"]), float(r["latency_ratio"]))
+             if records.space in TIMED_SPACES else float(r["final_psnr"])}
+            for r in records.succeeded()]
+
+
 def _check_choices(strategy: str, mode: str, space: str) -> None:
     for value, valid, what in ((strategy, STRATEGIES, "strategy"), (mode, MODES, "mode"),
                                (space, tuple(SPACES), "space")):
@@ -401,14 +475,15 @@ def _setting(profile: Profile, data: str | None, machines: list[dict] | None,
 
 
 def _stored_provenance(path: Path, profile: Profile, mode: str, seed: int,
-                       manifest: str | None, data: Path | None) -> dict:
+                       manifest: str | None, data: Path | None, space: str = "choice") -> dict:
     """The stored provenance of a search, checked to be this one's: a profile whose search
-    settings are another's (evidence extends cpu) shares its search; a setting added since the
-    search ran (absent from its record) does not count; a search on another dataset (manifest)
-    is never resumed."""
+    settings (a timed space's: and its ``whole`` ones) are another's (evidence extends cpu)
+    shares its search; a setting added since the search ran (absent from its record) does not
+    count; a search on another dataset (manifest) is never resumed."""
     prov = read_provenance(path)
-    settings = json.loads(json.dumps(asdict(profile.search)))
-    same = _holds(settings, prov.get("profile", {}).get("search", {}))
+    parts = ("search", "whole") if space in TIMED_SPACES else ("search",)
+    settings = json.loads(json.dumps({k: profile.to_dict()[k] for k in parts}))
+    same = _holds(settings, {k: prov.get("profile", {}).get(k, {}) for k in parts})
     if prov and (not same or prov.get("mode") != mode or prov.get("seed") != seed):
         raise ValueError(f"{path.parent} holds a search with profile {prov['profile']['name']}, "
                          f"mode {prov.get('mode')}, seed {prov.get('seed')}: use another --out")
@@ -455,30 +530,37 @@ def _assessor(sp, enabled: bool) -> dict | None:
 
 
 def _trial_command(prov: dict, profile: Profile, data, mode: str, seed: int,
-                   device: str | None, threads: int | None, python: str) -> str:
-    """The trial's command line (cached mode: after building or finding the cube cache)."""
+                   device: str | None, threads: int | None, python: str,
+                   space: str = "choice", sdir: Path | None = None) -> str:
+    """The trial's command line. Cached mode: each trial finds (or builds) the cubes of its
+    spec's flow; the paper's space's, TIP-2020's, are built here first. A timed space's: its
+    latency settings and the search's timings file (in ``sdir``)."""
     import shlex
 
-    cmd = [python, "-m", "hofvsr_lib.search.trial", "--mode", mode,
+    cmd = [python, "-m", "hofvsr_lib.search.trial", "--mode", mode, "--space", space,
            "--train", json.dumps(vars(profile.search.trial)), "--seed", str(seed)]
     if data is None:
         raise ValueError(f"{mode} mode needs --data")
+    cmd += ["--data", str(data)]
     if mode == "cached":
+        cmd += ["--ofr-pretrain", json.dumps(vars(profile.search.ofr_pretrain))]
+    if mode == "cached" and space not in TIMED_SPACES:
         cache, meta = trial_cubes(data, profile, seed, device)
         prov["ofr_cache"] = {"file": cache.name,
                              **{k: v for k, v in meta.items() if k != "ofr_history"}}
-        cmd += ["--cache", str(cache)]
-    else:
-        cmd += ["--data", str(data)]
+    if space in TIMED_SPACES:
+        cmd += ["--latency", json.dumps(asdict(profile.whole.latency)),
+                "--latency-store", str(Path(sdir) / LATENCY_STORE)]
     cmd += ["--threads", str(threads)] if threads else []
     cmd += ["--device", device] if device else []
     return " ".join(shlex.quote(a) for a in cmd)
 
 
 def _configure(exp, name: str, profile: Profile, nni_dir: Path, trial_cmd: str, strategy: str,
-               space: str, assessor: bool, tuner_seed: int, remaining: int,
+               nni_space: dict, space: str, assessor: bool, tuner_seed: int, remaining: int,
                time_left: float, gpu: bool = True) -> None:
-    """The experiment's config: NNI's own example, with our tuners and the profile's budget."""
+    """The experiment's config: NNI's own example, with our tuners, the profile's budget and
+    ``nni_space`` (what a search of ``space`` explores: :func:`searched_space`)."""
     import torch
     from nni.experiment import CustomAlgorithmConfig
 
@@ -491,9 +573,10 @@ def _configure(exp, name: str, profile: Profile, nni_dir: Path, trial_cmd: str, 
     (code / "README.txt").write_text("The trials run `python -m hofvsr_lib.search.trial` from "
                                      "the installed project; NNI needs a non-empty folder.\n")
     cfg.trial_code_directory = str(code)
-    cfg.search_space = SPACES[space]
+    cfg.search_space = nni_space
     cfg.tuner = tuner_config(strategy, tuner_seed, sp.max_trials, nni_dir,
-                             proposal_log(nni_dir, exp.id), sp.tpe_startup_trials)
+                             proposal_log(nni_dir, exp.id), sp.tpe_startup_trials,
+                             OBJECTIVES if space in TIMED_SPACES else None)
     chosen = _assessor(sp, assessor)
     if chosen:
         cfg.assessor = CustomAlgorithmConfig(
@@ -509,7 +592,7 @@ def _configure(exp, name: str, profile: Profile, nni_dir: Path, trial_cmd: str, 
     if strategy == "smac":  # validate here: a tuner raising inside NNI hangs the experiment
         from .smac_tuner import build_configspace
 
-        build_configspace(SPACES[space], tuner_seed)
+        build_configspace(nni_space, tuner_seed)
 
 
 def _port(port: int, name: str) -> int:
@@ -603,7 +686,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "joint: trials train the whole network (default: the profile's)")
     parser.add_argument("--space", choices=tuple(SPACES), default="choice",
                         help="choice: the paper's space (default); ordinal: the same 800 points "
-                             "as quniform ranges")
+                             "as quniform ranges; whole: the whole network, flow included, "
+                             "against measured latency (the profile's whole-network budget)")
     parser.add_argument("--no-assessor", action="store_true",
                         help="switch the profile's assessor (early stopping) off")
     parser.add_argument("--machines", default=None,

@@ -1,5 +1,9 @@
-"""Search records: ``<out>/<strategy>/trials.csv`` (one row per finished trial, rewritten
-atomically as trials finish), ``provenance.json``, and the paper's Table 2 computed from them."""
+"""Search records: ``<out>/<search>/trials.csv`` (one row per finished trial, rewritten
+atomically as trials finish), ``provenance.json``, and the paper's Table 2 computed from them.
+
+A record's columns follow its search's space (:func:`columns`): the paper's spaces' are the
+committed records'; a whole-network search's have the flow's fields and, since its candidates
+are timed, the score and the latency (:data:`TIMED_COLUMNS`) besides."""
 
 from __future__ import annotations
 
@@ -12,35 +16,52 @@ import pandas as pd
 from ..atomic import replacing
 from ..spec import DIMENSIONS, NetSpec
 from ..vocabulary import PROPOSAL_SOURCES
+from .space import SPACES, TIMED_SPACES
 
 KEY = list(DIMENSIONS)  # a trial's network: the searched fields of its spec
 DEFAULTS = NetSpec().params()  # what a record written before a field was searched holds
-COLUMNS = [
-    "experiment_id", "trial_id", "session", "search", "strategy", "mode", "source",
-    *KEY, "params", "gflops", "epochs_done",
-    "epoch_psnr", "epoch_ssim", "epoch_loss", "final_psnr", "final_ssim", "final_loss",
-    "duration_s", "status", "seed", "started", "ended",
-]
+# a timed space's trials (``trial.run_trial``): the score (the metric's ``default``), the
+# latency (``latency.latency_fields``: per-size dicts and the load average as JSON) and the
+# seconds spent finding or building the flow's draft cubes
+TIMED_COLUMNS = ["score", "latency_ratio", "latency_ms", "latency_p90_ms", "accv_ms",
+                 "latency_load", "cubes_s"]
+
+
+def columns(space: str = "choice") -> list[str]:
+    """The columns of a search's records: its space's parameters in the network's place,
+    and a timed space's columns after the network's cost."""
+    timed = TIMED_COLUMNS if space in TIMED_SPACES else []
+    return ["experiment_id", "trial_id", "session", "search", "strategy", "mode", "source",
+            *SPACES[space], "params", "gflops", *timed, "epochs_done",
+            "epoch_psnr", "epoch_ssim", "epoch_loss", "final_psnr", "final_ssim", "final_loss",
+            "duration_s", "status", "seed", "started", "ended"]
+
+
+COLUMNS = columns()
 # what a trial's end means for the search's budget: these count against ``max_trials``; a trial
 # cancelled because the launcher was stopped (USER_CANCELED, SYS_CANCELED) does not
 COMPLETED = ("SUCCEEDED", "FAILED", "EARLY_STOPPED")
 
 
 class TrialRecords:
-    """The rows of one strategy's ``trials.csv``, keyed by (experiment_id, trial_id); a
-    searched field added since the file was written reads as its default."""
+    """The rows of one search's ``trials.csv`` (of a search of ``space``), keyed by
+    (experiment_id, trial_id); a searched field added since the file was written reads as its
+    default."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, space: str = "choice"):
         self.path = Path(path)
+        self.space = space
+        self.columns = columns(space)
         self.rows: dict[tuple[str, str], dict] = {}
         if self.path.exists():
             with self.path.open(newline="") as f:
                 reader = csv.DictReader(f)
-                missing = set(COLUMNS) - set(KEY) - set(reader.fieldnames or [])
+                missing = set(self.columns) - set(SPACES[space]) - set(reader.fieldnames or [])
                 if missing:
                     raise ValueError(f"{self.path}: not a trials record, lacks {sorted(missing)}")
+                defaults = {k: v for k, v in NetSpec().flat().items() if k in SPACES[space]}
                 for row in reader:
-                    self.rows[(row["experiment_id"], row["trial_id"])] = {**DEFAULTS, **row}
+                    self.rows[(row["experiment_id"], row["trial_id"])] = {**defaults, **row}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -50,13 +71,13 @@ class TrialRecords:
 
     def add(self, row: dict) -> None:
         """Add (or replace) one row and rewrite the file atomically."""
-        unknown = set(row) - set(COLUMNS)
+        unknown = set(row) - set(self.columns)
         if unknown:
             raise ValueError(f"unknown trial record fields {sorted(unknown)}")
         self.rows[(str(row["experiment_id"]), str(row["trial_id"]))] = {
-            k: row.get(k, "") for k in COLUMNS}
+            k: row.get(k, "") for k in self.columns}
         with replacing(self.path) as tmp, tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, COLUMNS)
+            writer = csv.DictWriter(f, self.columns)
             writer.writeheader()
             writer.writerows(self.rows.values())
 
@@ -125,7 +146,7 @@ def table2(search_root: str | Path) -> pd.DataFrame:
             "assessor": (prov.get("assessor") or {}).get("name", "none"),
             "profile": prov.get("profile", {}).get("name", ""),
             "trials": done,
-            "networks": int(len(ok[KEY].drop_duplicates())),
+            "networks": len({NetSpec.of(r) for _, r in ok.iterrows()}),
             "early_stopped": int((df["status"] == "EARLY_STOPPED").sum()),
             "failed": int((df["status"] == "FAILED").sum()),
             "interrupted": int(df["status"].isin(("USER_CANCELED", "SYS_CANCELED")).sum()),
@@ -154,5 +175,5 @@ def _sources(df: pd.DataFrame) -> str:
 def _best(ok: pd.DataFrame) -> str:
     if not len(ok):
         return ""
-    return NetSpec.of(ok.loc[ok["final_psnr"].idxmax()]).label
+    return NetSpec.of(ok.loc[ok["final_psnr"].idxmax()]).whole_label
 

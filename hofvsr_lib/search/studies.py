@@ -175,14 +175,14 @@ def tpe_regimes(budgets: tuple[int, ...] = (14, 40, 100), startup: dict[int, int
 
     import numpy as np
 
-    from .space import SPACES
+    from .space import PAPER_SPACES
     from .tuners import TracedTPE, read_proposals
 
     startup = startup or {14: 4, 40: 20, 100: 20}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for budget in budgets:
-            for space_name, space in SPACES.items():
+            for space_name, space in PAPER_SPACES.items():
                 for seed in seeds:
                     log = Path(tmp) / f"{budget}-{space_name}-{seed}.jsonl"
                     rng = np.random.default_rng(seed)

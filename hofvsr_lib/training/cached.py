@@ -9,7 +9,8 @@ which only the SR net is trained (``loops.train_sr``).
 One cache per dataset, beside its manifest: ``<data>/cached/``. A flow net is keyed by the
 manifest's sha256, the pre-training budget, the seed and the flow (:meth:`FlowSpec.key`); a
 cube file by its flow net's key, the splits and their window counts, whether the input is the
-centre frame alone, and the LR protocol's version when it is not the first. Anything that
+centre frame alone (always, for a single-frame network: its cube is the centre-only input's),
+and the LR protocol's version when it is not the first. Anything that
 changes a key trains or caches anew under another name, so the search and the final training
 share what they can and never read a stale file. Writers hold a file lock, so concurrent runs
 wait instead of racing.
@@ -67,11 +68,12 @@ def flow_net_key(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: i
 
 def cube_key(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: int,
              windows: dict[str, int | None], centre_only: bool = False) -> dict:
-    """What determines a cube file: its flow net's key, the windows, the centre-only input and
-    the LR protocol (its version, recorded from the second on so that older keys hold)."""
+    """What determines a cube file: its flow net's key, the windows, the centre-only input (a
+    single-frame flow's always) and the LR protocol (its version, recorded from the second on
+    so that older keys hold)."""
     lr = {"lr_protocol": LR_PROTOCOL} if LR_PROTOCOL > 1 else {}
     return {**flow_net_key(flow, data, budget, seed), "windows": windows,
-            "centre_only": centre_only, **lr}
+            "centre_only": centre_only or flow.single_frame, **lr}
 
 
 def flow_network(flow: FlowSpec) -> VideoSR:
@@ -137,6 +139,7 @@ def cube_cache(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: int
     Returns (cache file for ``loops.load_cube_cache``, its metadata: the flow net's key,
     history and seconds, the caching seconds and the window counts)."""
     key = cube_key(flow, data, budget, seed, windows, centre_only)
+    centre_only = key["centre_only"]
     path = _folder(data) / f"{_stem('cubes', key)}.pt"
     with FileLock(str(path.with_suffix(".lock"))):
         if path.is_file():

@@ -1,0 +1,60 @@
+"""The whole-network search's Pareto front and hypervolume (hofvsr_lib/report/front.py): exact
+values on hand-made points and records."""
+
+import pandas as pd
+import pytest
+
+from hofvsr_lib.report.front import (
+    REFERENCE,
+    dominates,
+    hypervolume,
+    hypervolumes,
+    non_dominated,
+    pareto_front,
+)
+
+# (validation PSNR dB, latency ratio to ACCV-2018)
+FRONT = [(30.0, 1.0), (31.0, 2.0), (29.0, 0.5)]
+
+
+def test_dominance_and_non_dominated_filtering():
+    assert dominates((30.0, 1.0), (30.0, 2.0)) and dominates((30.5, 1.0), (30.0, 1.0))
+    assert not dominates((30.0, 1.0), (30.0, 1.0)) and not dominates((31.0, 2.0), (30.0, 1.0))
+    points = [*FRONT, (30.0, 2.0), (30.0, 1.0), (28.0, 0.6)]
+    assert non_dominated(points) == [0, 1, 2, 4]  # an equal point is kept, dominated ones not
+    assert non_dominated([]) == []
+
+
+def test_hypervolume_is_the_dominated_area_in_db_times_doublings():
+    # reference (25 dB, ratio 4 = 2 doublings): strips of one doubling each from log2 ratio
+    # -1, 0 and 1, as high as the best PSNR so far: 4 + 5 + 6 dB
+    assert REFERENCE == (25.0, 4.0)
+    assert hypervolume(FRONT) == 15.0
+    # dominated points, and points not better than the reference in both, add nothing
+    assert hypervolume([*FRONT, (30.0, 2.0), (24.0, 0.25), (32.0, 4.0), (33.0, 8.0)]) == 15.0
+    assert hypervolume([(26.0, 1.0)], reference=(25.0, 2.0)) == 1.0
+    assert hypervolume([(27.0, 0.25)], reference=(25.0, 1.0)) == 4.0
+    assert hypervolume([]) == 0.0
+
+
+def test_fronts_and_hypervolumes_per_strategy_from_records():
+    rows = [("tpe", "SUCCEEDED", 30.0, 1.0, "tip"), ("tpe", "SUCCEEDED", 29.0, 0.5, "dis"),
+            ("tpe", "EARLY_STOPPED", None, 0.25, "none"),
+            ("smac", "SUCCEEDED", 31.0, 2.0, "tip"), ("smac", "SUCCEEDED", 30.0, 2.0, "none"),
+            ("random", "FAILED", None, None, "tip")]
+    trials = pd.DataFrame(
+        [{"strategy": s, "status": st, "final_psnr": p, "latency_ratio": r, "flow": f,
+          "flow_width": 32, "flow_blocks": 1, "res_channels": 64, "n_res_blocks": 5,
+          "up_channels": 64} for s, st, p, r, f in rows])
+    front = pareto_front(trials)
+    assert front["network"].tolist() == ["(64, 5, 64), DIS flow",
+                                         "(64, 5, 64), TIP-2020 flow net 32x1",
+                                         "(64, 5, 64), TIP-2020 flow net 32x1"]
+    assert front[["final_psnr", "latency_ratio"]].to_numpy().tolist() == [
+        [29.0, 0.5], [30.0, 1.0], [31.0, 2.0]]
+    table = hypervolumes(trials).set_index("strategy")
+    assert table.loc["tpe", ["trials", "front"]].tolist() == [2, 2]
+    # tpe: 4 dB over [-1, 0] + 5 dB over [0, 2]; smac: 6 dB over [1, 2]; pooled: 15
+    assert table["hypervolume"].to_dict() == pytest.approx({"smac": 6.0, "tpe": 14.0,
+                                                            "all": 15.0})
+    assert table.loc["smac", "front"] == 1 and table.loc["all", "front"] == 3
