@@ -6,7 +6,8 @@
 * ``evidence``: the ``cpu`` run extended in the same results folder: 4,000-step final runs on
   an uncompressed schedule, 3 seeds (each its own flow nets), the joint protocol beside the
   cached one, the centre-frame and DIS-flow ablations: Table 3 with confidence intervals, the
-  budget table; many hours on 2 CPU cores, resumable across sessions.
+  budget table; then the whole network's search against latency (beyond the paper); many
+  hours on 2 CPU cores, resumable across sessions.
 * ``paper``: the paper's budget (40 trials x 20 epochs per strategy, 32 h cap, 200-epoch final
   training); for GPUs.
 """
@@ -14,6 +15,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+
+from .vocabulary import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class WholeSearchProfile:
     # parameter -> the values searched, fewer than the whole space's (``space.narrowed``)
     values: dict[str, tuple] = field(default_factory=dict, hash=False)
     latency: LatencyProfile = LatencyProfile()
+    strategies: tuple[str, ...] = STRATEGIES  # the strategies searching it (notebook 09)
 
 
 @dataclass(frozen=True)
@@ -176,14 +180,6 @@ _CPU = Profile(
     ),
     # 8 epochs: the learning curve has 8 points on (at most 256 windows of) the val persons
     final=TrainProfile(epochs=8, iters_per_epoch=50, eval_windows=256, bicubic_residual=True),
-    # 14 trials over 8 TIP-2020 flow nets (widths 32, 64, 128, 320 x 1 or 3 blocks), DIS and no
-    # flow, times the 800 SR nets (6,400 networks). Not measured yet; expected on 2 cores: each
-    # new learned flow pretrained (up to 6 x 40 steps: about 10 min at 320x3, which the paper's
-    # searches have already cached, less when narrower) and its draft cubes cached (minutes),
-    # each candidate timed (about 30 s: 12 rounds at 36x36 and 128x128 beside ACCV-2018), then
-    # trained as a search trial (about 1 min): 1 to 2 hours per strategy; the cap a safety net
-    whole=WholeSearchProfile(max_trials=14, max_duration="3h",
-                             values={"flow_width": (32, 64, 128, 320), "flow_blocks": (1, 3)}),
 )
 
 PROFILES: dict[str, Profile] = {
@@ -211,12 +207,13 @@ PROFILES: dict[str, Profile] = {
         dis_flow_ablation=True,
         flow_check_windows=(8, 16),
         speed=SpeedProfile(repeats=3, sizes=(36,), pipeline_frames=2, cadence_frames=6),
-        # 2 trials over 4 TIP-2020 flow nets (32 or 320 wide, 1 or 3 blocks), DIS and no flow:
-        # each new flow's smoke pretraining and cubes take seconds, each candidate's timing
-        # about 10 s (4 rounds at 36x36 and 128x128 beside ACCV-2018); about 1 min a strategy
+        # SMAC's two objectives only, 2 trials over 4 TIP-2020 flow nets (32 or 320 wide, 1 or 3
+        # blocks), DIS and no flow: each new flow's smoke pretraining and cubes take seconds,
+        # each candidate's timing a few (3 rounds at 36x36 beside ACCV-2018)
         whole=WholeSearchProfile(max_trials=2, max_duration="15m",
                                  values={"flow_width": (32, 320), "flow_blocks": (1, 3)},
-                                 latency=LatencyProfile(repeats=3, warmup=1)),
+                                 latency=LatencyProfile(sizes=(36,), repeats=3, warmup=1),
+                                 strategies=("smac",)),
     ),
     "cpu": _CPU,
     # the cpu run extended in place (same dataset and searches, same results folder): the
@@ -238,6 +235,17 @@ PROFILES: dict[str, Profile] = {
                            bicubic_residual=True),
         centre_only_ablation=True,
         dis_flow_ablation=True,
+        # the whole network's search (issue 21), after the final runs: per strategy 14 trials
+        # over 8 TIP-2020 flow nets (widths 32, 64, 128, 320 x 1 or 3 blocks), DIS and no flow,
+        # times the 800 SR nets (6,400 networks), each trial at the cpu searches' budget. Not
+        # measured yet; expected on 2 cores: each new learned flow pretrained once (up to 6 x 40
+        # steps: about 10 min at 320x3, already cached by the paper's searches, less when
+        # narrower) and its draft cubes cached (minutes), each candidate timed (about 30 s: 12
+        # rounds at 36x36 and 128x128 beside ACCV-2018), then trained (about 1 min): 1 to 2
+        # hours per strategy, the cap a safety net
+        whole=WholeSearchProfile(max_trials=14, max_duration="3h",
+                                 values={"flow_width": (32, 64, 128, 320),
+                                         "flow_blocks": (1, 3)}),
     ),
     # what a lent GPU machine's 15 minutes hold (tools/gpu_evidence.py): HO-FVSR, TIP-2020
     # and ACCV-2018 trained jointly (SOF-VSR's own protocol, the three at once on the one GPU)

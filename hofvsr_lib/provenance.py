@@ -9,10 +9,13 @@ import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import torch
+
+if TYPE_CHECKING:
+    from .profiles import Profile
 
 PACKAGES = ("hofvsr", "torch", "torchvision", "numpy", "nni", "smac", "facenet-pytorch",
             "opencv-python-headless", "av", "onnxruntime", "scikit-image", "ptflops",
@@ -34,12 +37,22 @@ def machine_info() -> dict[str, Any]:
     """CPU, core count, load average (1, 5, 15 min), torch threads and GPU (if any) of this
     machine, now."""
     info = {"platform": platform.platform(), "processor": platform.processor() or
-            platform.machine(), "cpu_count": os.cpu_count(),
+            platform.machine(), "cpu_model": _cpu_model(), "cpu_count": os.cpu_count(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "torch_threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), else the platform's processor string."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def git_commit() -> str:
@@ -56,12 +69,15 @@ def git_commit() -> str:
     return head + ("-dirty" if changed else "")
 
 
-def run_provenance(profile: str | None, **extra: Any) -> dict[str, Any]:
-    """A provenance record for a run of ``profile`` (None: outside any profile) started now."""
+def run_provenance(profile: str | Profile | None, **extra: Any) -> dict[str, Any]:
+    """A provenance record for a run of ``profile`` (a name, or the settings themselves when
+    a run changes some; None: outside any profile) started now."""
     from .profiles import get_profile
 
-    settings = get_profile(profile).to_dict() if profile else None
-    return {"profile": profile, "profile_settings": settings,
+    if isinstance(profile, str):
+        profile = get_profile(profile)
+    return {"profile": profile.name if profile else None,
+            "profile_settings": profile.to_dict() if profile else None,
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": git_commit(), "versions": software_versions(), "machine": machine_info(),
             **extra}

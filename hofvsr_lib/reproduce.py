@@ -39,6 +39,7 @@ RUN_TIMES = ("start_time", "end_time", "duration")  # papermill's, removed from 
 # profiles whose results live in results/ and book/, each extending the one before it
 COMMITTED = ("cpu", "evidence")
 IN_PROGRESS = "evidence"  # results/evidence/: the evidence run until it is complete
+SEARCHING = ("02_search", "09_whole_search")  # the notebooks that take an NNI web UI port
 
 # (source notebook, executed name, extra parameters), in order
 STEPS: list[tuple[str, str, dict]] = [
@@ -52,6 +53,8 @@ STEPS: list[tuple[str, str, dict]] = [
     ("06_table3.ipynb", "06_table3.ipynb", {}),
     ("07_face_video_demo.ipynb", "07_face_video_demo.ipynb", {}),
     ("08_claims.ipynb", "08_claims.ipynb", {}),
+    ("09_whole_search.ipynb", "09_whole_search.ipynb", {}),  # beyond the paper (issue 21)
+    ("10_whole_network.ipynb", "10_whole_network.ipynb", {}),
 ]
 
 
@@ -255,7 +258,7 @@ def reproduce(profile: str, data: Path, results: Path, book: Path,
             continue
         start, before = time.perf_counter(), digest
         run_measurements(executed, results, profile, data)
-        searching = {"port": port} if port and source.startswith("02_search") else {}
+        searching = {"port": port} if port and source.startswith(SEARCHING) else {}
         run_notebook(NOTEBOOKS / source, book / "notebooks" / executed,
                      {**common, **extra, **searching})
         digest = results_digest(results)

@@ -1,9 +1,11 @@
-"""``hofvsr dataset build|fetch|pack``: build the face video dataset, fetch the default clips, or
-pack a smaller copy of a dataset for a lent GPU machine."""
+"""``hofvsr dataset build|fetch|pack|equivalent``: build the face video dataset, fetch the
+default clips, pack a smaller copy of a dataset for a lent GPU machine, or declare a rebuild
+on another machine equal to the dataset committed results were made on."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from hofvsr_lib.data.sources import DEFAULT_SOURCES, SOURCES
@@ -52,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     f.add_argument("names", nargs="*", default=None,
                    help=f"clips to fetch (default: the dataset's sources); any of "
                         f"{', '.join(SOURCES)}")
+    e = sub.add_parser("equivalent", help="measure a rebuild of the dataset (another machine) "
+                       "against committed test scores; declare it equal when it is")
+    e.add_argument("--data", type=Path, required=True, help="the rebuilt dataset")
+    e.add_argument("--results", type=Path, default=Path("results"),
+                   help="results folder whose dataset/equivalent.json gets the pair")
+    e.add_argument("--scores", type=Path, default=None, help="a final run's test scores made "
+                   "on the recorded dataset (default: <results>/final/hofvsr_64_5_64_scores.csv)")
     from hofvsr_lib.data import pack
 
     pack.add_arguments(sub.add_parser(
@@ -63,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
     """Run ``hofvsr dataset ...``; exit code 1 only when nothing usable came out."""
     if args.dataset_command == "fetch":
         return _fetch(args.names or list(DEFAULT_SOURCES))
+    if args.dataset_command == "equivalent":
+        from hofvsr_lib.data.equivalence import declare_equivalent
+
+        scores = args.scores or args.results / "final" / "hofvsr_64_5_64_scores.csv"
+        print(json.dumps(declare_equivalent(args.data, args.results, scores), indent=1))
+        return 0
     if args.dataset_command == "pack":
         from hofvsr_lib.data.pack import run as pack
 

@@ -50,11 +50,15 @@ def manifest_sha256(root: Path | str) -> str:
 def check_same_dataset(recorded: str | None, root: Path | str, where: Path | str) -> None:
     """Refuse to resume or reuse ``where`` (results of a dataset whose manifest sha256 is
     ``recorded``) on another dataset. A record from before manifests were recorded (None) is
-    taken as it is: the dataset chapter lists it as "not recorded"."""
+    taken as it is: the dataset chapter lists it as "not recorded"; so is a rebuild of the
+    recorded dataset on another machine measured equal to it (:mod:`.equivalence`)."""
+    from .equivalence import declared
+
     current = manifest_sha256(root)
-    if recorded is not None and recorded != current:
+    if recorded is not None and recorded != current and not declared(recorded, current):
         raise ValueError(f"{where} was made on dataset {recorded[:8]}, not on {root} (manifest "
-                         f"{current[:8]}): move it away, or use another output folder")
+                         f"{current[:8]}): move it away, or use another output folder (the same "
+                         f"clips rebuilt on another machine: hofvsr dataset equivalent)")
 
 
 SPLITS = ("train", "val", "test")

@@ -117,6 +117,35 @@ def figure6_complexity(results: str | Path, k: int = 5) -> plt.Figure:
     return fig
 
 
+FLOW_MARKERS = {"tip": "o", "accv": "D", "dis": "^", "none": "s"}  # a point's flow kind
+
+
+def whole_front(points: pd.DataFrame) -> plt.Figure:
+    """The whole-network plane (``report.front.plane``): validation PSNR against the latency
+    ratio to ACCV-2018 (log scale), the searches' trials coloured by strategy and marked by
+    their flow, the named networks in black and labelled, the front of all of them a line."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.8))
+    for (strategy, kind), sub in points.groupby(["strategy", "flow_kind"], sort=False):
+        named = strategy == "reference"
+        ax.scatter(sub["latency_ratio"], sub["final_psnr"], marker=FLOW_MARKERS[kind],
+                   s=60 if named else 34, alpha=0.95 if named else 0.7,
+                   color="black" if named else STRATEGY_COLOURS[strategy],
+                   label=None if named else f"{STRATEGY_LABELS[strategy]}, flow {kind}")
+        for _, row in sub.iterrows() if named else ():
+            ax.annotate(row["network"], (row["latency_ratio"], row["final_psnr"]),
+                        xytext=(4, 4), textcoords="offset points", fontsize=7)
+    front = points[points["on_front"]].sort_values("latency_ratio")
+    ax.step(front["latency_ratio"], front["final_psnr"], where="post", color="red",
+            alpha=0.6, label="front (all points)")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("latency / ACCV-2018's (batch 1, 36x36 and 128x128, geometric mean)")
+    ax.set_ylabel("validation PSNR (dB)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
 SOURCE_MARKERS = {"startup": ("s", "tab:gray"), "random": ("o", "tab:orange"),
                   "model": ("*", "tab:blue"), "fallback": ("x", "tab:red")}
 

@@ -10,18 +10,29 @@ area the front dominates, bounded by :data:`REFERENCE`, in dB x doublings of lat
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
+from ..search.launcher import search_name
+from ..search.records import load_trials
+from ..search.references import read_references
 from ..spec import NetSpec
+from ..vocabulary import STRATEGIES
 
 # the hypervolume's bound (PSNR dB, latency ratio): below every trained candidate's validation
 # PSNR at the committed scales (bicubic's is about 28 dB), and slower than the whole space's
 # slowest network is expected to be (about 2x ACCV-2018's multiply-accumulates)
 REFERENCE = (25.0, 4.0)
 POINT = ["final_psnr", "latency_ratio"]  # a record's point
+WHOLE_SEARCHES = [search_name(s, space="whole") for s in STRATEGIES]
+# the named networks' flows (``references.csv``'s keys): the paper's three video networks use
+# a learned flow net, the single-image ones none
+FLOW_KINDS = {"hofvsr_64_5_64": "tip", "tip": "tip", "accv": "accv", "edsr": "none",
+              "fsrcnn": "none", "bicubic": "none"}
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -76,3 +87,64 @@ def hypervolumes(trials: pd.DataFrame, reference: Sequence[float] = REFERENCE) -
                      "front": len(non_dominated(xy)), "hypervolume": hypervolume(xy, reference),
                      "reference": list(reference)})
     return pd.DataFrame(rows)
+
+
+def whole_trials(results: str | Path) -> pd.DataFrame:
+    """The whole-network searches' trial records (every strategy's ``<strategy>-whole``)."""
+    df = load_trials(Path(results) / "search")
+    return df[df["search"].isin(WHOLE_SEARCHES)].reset_index(drop=True)
+
+
+def plane(results: str | Path) -> pd.DataFrame:
+    """Every point of the front's plane: the whole searches' trials that ran to the end and
+    the named networks (``strategy`` ``reference``, :mod:`..search.references`), each with
+    its flow kind (``none`` for a single-frame network), its frames/s at 36x36 and whether it
+    is on the front of all of them (``on_front``)."""
+    trials = front_points(whole_trials(results))
+    trials["flow_kind"] = [NetSpec.of(r).flow.kind for _, r in trials.iterrows()]
+    trials["fps_36"] = [1e3 / json.loads(ms)["36"] for ms in trials["latency_ms"]]
+    refs = read_references(results).assign(strategy="reference")
+    refs["flow_kind"] = refs["key"].map(FLOW_KINDS)
+    trials["key"] = None
+    cols = ["strategy", "key", "network", "flow_kind", *POINT, "fps_36", "params"]
+    points = pd.concat([trials[cols], refs[cols]], ignore_index=True)
+    points[POINT] = points[POINT].astype(float)
+    points["on_front"] = False
+    points.loc[non_dominated(points[POINT].to_numpy().tolist()), "on_front"] = True
+    return points.sort_values("latency_ratio").reset_index(drop=True)
+
+
+def target_checks(points: pd.DataFrame, reference: str = "hofvsr_64_5_64") -> pd.DataFrame:
+    """Issue 21's targets read on the plane (validation PSNR of one training at the trial
+    budget: which networks to train as evidence, not a verdict), against the named network
+    ``reference``: the best network at most half its latency with a higher PSNR; the best at
+    60 frames/s or more (36x36) with no lower PSNR; and the best margin of a video network
+    over every single-frame network at no more latency."""
+    if points.empty or reference not in set(points["key"].dropna()):
+        return pd.DataFrame(columns=["target", "network", "psnr_gain_db", "latency_ratio"])
+    ref = points[points["key"] == reference].iloc[0]
+    video = points[points["flow_kind"] != "none"]
+    single = points[points["flow_kind"] == "none"]
+
+    def best(rows: pd.DataFrame, target: str, gain: pd.Series | None = None) -> dict:
+        if rows.empty:
+            return {"target": target, "network": None, "psnr_gain_db": None,
+                    "latency_ratio": None}
+        gain = rows["final_psnr"] - ref["final_psnr"] if gain is None else gain
+        top = gain.idxmax()
+        return {"target": target, "network": rows.loc[top, "network"],
+                "psnr_gain_db": float(gain[top]),
+                "latency_ratio": float(rows.loc[top, "latency_ratio"])}
+
+    half = points[(points["latency_ratio"] <= ref["latency_ratio"] / 2)
+                  & (points["final_psnr"] > ref["final_psnr"])]
+    fast = points[(points["fps_36"] >= 60) & (points["final_psnr"] >= ref["final_psnr"])]
+    over_single = pd.Series({i: row["final_psnr"] - single.loc[
+        single["latency_ratio"] <= row["latency_ratio"], "final_psnr"].max()
+        for i, row in video.iterrows()}, dtype=float).dropna()
+    return pd.DataFrame([
+        best(half, f"above {ref['network']} at <= half its latency"),
+        best(fast, f">= 60 frames/s at 36x36, PSNR >= {ref['network']}'s"),
+        best(video.loc[over_single.index], "video over every single-frame network at no more "
+             "latency (gain over the best of them)", over_single),
+    ])

@@ -32,7 +32,7 @@ from filelock import FileLock
 
 from ..atomic import write_json
 from ..complexity import time_interleaved
-from ..models import build_model
+from ..models import DISPLAY_NAMES, build_model
 from ..profiles import LatencyProfile
 from ..provenance import machine_info
 from ..spec import NetSpec
@@ -53,13 +53,20 @@ def _threads(count: int) -> Iterator[None]:
         cv2.setNumThreads(before[1])
 
 
-def time_network(spec: NetSpec, settings: LatencyProfile,
+def _model(target: NetSpec | str):
+    """The network timed: a spec's HO-FVSR, or a named model (``accv``, ``edsr``, ...)."""
+    if isinstance(target, NetSpec):
+        return build_model("hofvsr", **target.config())
+    return build_model(target)
+
+
+def time_network(target: NetSpec | str, settings: LatencyProfile,
                  device: str | torch.device = "cpu") -> dict:
-    """Per size: the median and p90 ms of the spec's network and of ACCV-2018 timed
-    interleaved, and their ratio; ``latency_ratio`` the ratios' geometric mean; ``machine``
-    the machine as the timing found it (its load average, the threads it ran on)."""
+    """Per size: the median and p90 ms of the network (a spec's, or a named model) and of
+    ACCV-2018 timed interleaved, and their ratio; ``latency_ratio`` the ratios' geometric mean;
+    ``machine`` the machine as the timing found it (its load average, the threads it ran on)."""
     device = torch.device(device)
-    fns = {"net": build_model("hofvsr", **spec.config()).to(device).eval(),
+    fns = {"net": _model(target).to(device).eval(),
            REFERENCE: build_model(REFERENCE).to(device).eval()}
     sizes = {}
     with _threads(settings.threads):
@@ -78,21 +85,36 @@ def time_network(spec: NetSpec, settings: LatencyProfile,
     return {"latency_ratio": ratio, "sizes": sizes, "machine": machine}
 
 
-def measured_latency(spec: NetSpec, store: str | Path, settings: LatencyProfile,
+def _identity(target: NetSpec | str) -> dict:
+    """How a stored timing names its network: the spec's fields, or the model's name."""
+    if isinstance(target, NetSpec):
+        return {"spec": target.flat(), "network": target.whole_label}
+    return {"model": target, "network": DISPLAY_NAMES[target]}
+
+
+def _same_network(entry: dict, target: NetSpec | str) -> bool:
+    if isinstance(target, NetSpec):
+        return "spec" in entry and NetSpec.of(entry["spec"]) == target
+    return entry.get("model") == target
+
+
+def measured_latency(target: NetSpec | str, store: str | Path, settings: LatencyProfile,
                      device: str | torch.device = "cpu") -> dict:
-    """The spec's timing on ``device`` with ``settings``: from the store, else measured now
-    (:func:`time_network`) and added to it with the machine and the time."""
+    """The timing on ``device`` with ``settings`` of a spec's network or a named model: from
+    the store, else measured now (:func:`time_network`) and added to it with the machine and
+    the time."""
     store, device = Path(store), str(device)
     wanted = json.loads(json.dumps(asdict(settings)))  # as the store holds it
+    store.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(store.with_suffix(".lock"))):
         entries = json.loads(store.read_text())["entries"] if store.is_file() else []
         for entry in entries:
-            if (NetSpec.of(entry["spec"]) == spec and entry["device"] == device
+            if (_same_network(entry, target) and entry["device"] == device
                     and entry["settings"] == wanted):
                 return entry
         start = time.perf_counter()
-        entry = {"spec": spec.flat(), "network": spec.whole_label, "device": device,
-                 "settings": wanted, **time_network(spec, settings, device),
+        entry = {**_identity(target), "device": device, "settings": wanted,
+                 **time_network(target, settings, device),
                  "timing_s": time.perf_counter() - start,
                  "measured": datetime.now(UTC).isoformat(timespec="seconds")}
         write_json(store, {"reference": REFERENCE, "entries": [*entries, entry]})

@@ -259,7 +259,7 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
         "val_psnr": final["psnr"], "val_ssim": final["ssim"],
         "test_windows": len(scores), "psnr": float(scores["psnr"].mean()),
         "ssim": float(scores["ssim"].mean()), "train_seconds": seconds, **stages,
-        "provenance": run_provenance(profile.name, seed=run.seed, device=str(device),
+        "provenance": run_provenance(profile, seed=run.seed, device=str(device),
                                      manifest_sha256=manifest_sha256(data)),
     }
     save_checkpoint(out / "checkpoints" / f"{run.run_id}.pt", model, **{

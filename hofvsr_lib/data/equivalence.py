@@ -1,0 +1,91 @@
+"""A rebuilt dataset measured against the one committed results were made on.
+
+The dataset build is deterministic on one machine, but not bit for bit across machines: face
+detection and resizing take other floating-point paths on another CPU, so a rebuild from the
+same clips can differ in the last bits of a few pixels, and its manifest in the last digits of
+the detector's boxes. Its manifest sha256 then differs, and every record made on the first
+build refuses it (:func:`~.manifest.check_same_dataset`).
+
+:func:`declare_equivalent` measures the rebuild against the committed per-window test scores:
+the same test windows (count, persons, sequences, frames), and bicubic's PSNR on each within
+:data:`TOLERANCE_DB` of the PSNR recorded when the results were made. When both hold, it adds
+the pair (recorded sha, rebuilt sha) with the measurement to ``<results>/dataset/
+equivalent.json``; :func:`declared` is what the check reads. A crop cut elsewhere moves
+bicubic's PSNR by tenths of a dB; the committed scores hold 4 decimals, so up to 5e-5 dB is
+their rounding.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import write_json
+from .manifest import manifest_sha256
+
+TOLERANCE_DB = 1e-3  # bicubic PSNR per test window, rebuilt against recorded
+EQUIVALENT = Path("dataset") / "equivalent.json"  # under a results folder
+COMMITTED = Path(__file__).resolve().parents[2] / "results"  # the repository's results
+WINDOW_KEY = ["person", "sequence", "frame"]
+
+
+def declared(recorded: str, current: str, results: Path | None = None) -> bool:
+    """Whether ``results`` (default: the repository's) declares the dataset of manifest
+    ``current`` a measured rebuild of the one of ``recorded``."""
+    path = (results or COMMITTED) / EQUIVALENT
+    entries = json.loads(path.read_text())["entries"] if path.is_file() else []
+    return any(e["recorded"] == recorded and e["rebuilt"] == current for e in entries)
+
+
+def compare_rebuild(data: str | Path, scores: pd.DataFrame) -> dict:
+    """Bicubic's per-window test PSNR on the dataset in ``data`` against ``scores`` (one seed's
+    rows of a final run's test scores, ``training.final.SCORE_COLUMNS``)."""
+    from ..data.dataset import FaceWindows, window_rows
+    from ..models import build_model
+    from ..training.loops import score_windows
+
+    windows = FaceWindows(data, "test")
+    rows = pd.DataFrame(window_rows(windows))
+    rows["bicubic_now"] = score_windows(build_model("bicubic"), windows, device="cpu")["psnr"]
+    recorded = scores.sort_values("window").reset_index(drop=True)
+    same_windows = len(rows) == len(recorded) and (
+        rows[WINDOW_KEY].astype(str).to_numpy() == recorded[WINDOW_KEY].astype(str).to_numpy()
+    ).all()
+    diff = np.abs(rows["bicubic_now"].to_numpy() - recorded["bicubic_psnr"].to_numpy()) \
+        if same_windows else np.array([np.inf])
+    return {"test_windows": len(rows), "recorded_windows": len(recorded),
+            "same_windows": bool(same_windows), "max_abs_db": float(diff.max()),
+            "mean_abs_db": float(diff.mean()), "tolerance_db": TOLERANCE_DB}
+
+
+def declare_equivalent(data: str | Path, results: str | Path, scores_csv: str | Path,
+                       seed: int = 0) -> dict:
+    """Measure the dataset in ``data`` against ``scores_csv`` (a committed final run's test
+    scores, made on the dataset its record names) and, when it is a rebuild of it, add the
+    pair to ``<results>/dataset/equivalent.json``. Returns the measurement; raises when the
+    dataset is not the same."""
+    from ..provenance import machine_info
+
+    scores_csv = Path(scores_csv)
+    record = json.loads(scores_csv.with_name(
+        scores_csv.name.replace("_scores.csv", f"_seed{seed}.json")).read_text())
+    recorded, current = record["provenance"]["manifest_sha256"], manifest_sha256(data)
+    scores = pd.read_csv(scores_csv)
+    measured = compare_rebuild(data, scores[scores["seed"] == seed])
+    if not measured["same_windows"] or measured["max_abs_db"] > TOLERANCE_DB:
+        raise ValueError(f"{data} is not a rebuild of dataset {recorded[:8]}: {measured}")
+    path = Path(results) / EQUIVALENT
+    entries = json.loads(path.read_text())["entries"] if path.is_file() else []
+    if not declared(recorded, current, Path(results)):
+        entries.append({"recorded": recorded, "rebuilt": current, "measured_with": str(
+            scores_csv.relative_to(Path(results))) if scores_csv.is_relative_to(Path(results))
+            else scores_csv.name, **measured, "machine": machine_info(),
+            "measured": datetime.now(UTC).isoformat(timespec="seconds")})
+        write_json(path, {"about": "datasets rebuilt from the same clips on another machine, "
+                                   "measured equal to those results were made on "
+                                   "(hofvsr_lib/data/equivalence.py)", "entries": entries})
+    return measured
