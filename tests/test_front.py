@@ -11,6 +11,9 @@ from hofvsr_lib.report.front import (
     hypervolumes,
     non_dominated,
     pareto_front,
+    plane,
+    target_checks,
+    whole_trials,
 )
 
 # (validation PSNR dB, latency ratio to ACCV-2018)
@@ -58,3 +61,8 @@ def test_fronts_and_hypervolumes_per_strategy_from_records():
     assert table["hypervolume"].to_dict() == pytest.approx({"smac": 6.0, "tpe": 14.0,
                                                             "all": 15.0})
     assert table.loc["smac", "front"] == 1 and table.loc["all", "front"] == 3
+
+
+def test_a_results_folder_without_whole_searches_has_an_empty_plane(tmp_path):
+    assert plane(tmp_path).empty and target_checks(plane(tmp_path)).empty
+    assert whole_trials(tmp_path).empty and "latency_ratio" in whole_trials(tmp_path)

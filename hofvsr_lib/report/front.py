@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..search.launcher import search_name
-from ..search.records import load_trials
+from ..search.records import columns, load_trials
 from ..search.references import read_references
 from ..spec import NetSpec
 from ..vocabulary import STRATEGIES
@@ -92,7 +92,8 @@ def hypervolumes(trials: pd.DataFrame, reference: Sequence[float] = REFERENCE) -
 def whole_trials(results: str | Path) -> pd.DataFrame:
     """The whole-network searches' trial records (every strategy's ``<strategy>-whole``)."""
     df = load_trials(Path(results) / "search")
-    return df[df["search"].isin(WHOLE_SEARCHES)].reset_index(drop=True)
+    whole = df[df["search"].isin(WHOLE_SEARCHES)]
+    return whole.reindex(columns=columns("whole")).reset_index(drop=True)
 
 
 def plane(results: str | Path) -> pd.DataFrame:
