@@ -12,6 +12,7 @@ from hofvsr_lib.data import equivalence
 from hofvsr_lib.data.dataset import FaceWindows
 from hofvsr_lib.data.manifest import check_same_dataset, manifest_sha256
 from hofvsr_lib.models import build_model
+from hofvsr_lib.report import dataset
 from hofvsr_lib.training.final import score_run
 
 RECORDED = "f" * 64  # the manifest the committed results name
@@ -37,6 +38,8 @@ def test_a_measured_rebuild_is_declared_and_accepted(face_data, tmp_path, monkey
     assert measured["same_windows"] and measured["max_abs_db"] < 1e-4
     assert equivalence.declared(RECORDED, current, tmp_path)
     assert not equivalence.declared(current, RECORDED, tmp_path)  # one way: recorded -> rebuilt
+    row = dataset.trained_on(tmp_path, current).loc["final run hofvsr_64_5_64_seed0"]
+    assert row["rebuilt"] and row["same as this dataset"]  # the dataset chapter says so
     monkeypatch.setattr(equivalence, "COMMITTED", tmp_path)
     check_same_dataset(RECORDED, face_data, "a record")  # accepted now
     equivalence.declare_equivalent(face_data, tmp_path, scores)  # once only

@@ -15,6 +15,7 @@ import pandas as pd
 from ..atomic import write_csv, write_json
 from ..data.builder import EARLIER, BuildReport
 from ..data.dataset import FaceWindows
+from ..data.equivalence import declared
 from ..data.manifest import HIGH_RES_FACE_PX, SPLITS, manifest_sha256, summarise
 from ..provenance import portable_path, run_provenance
 
@@ -87,7 +88,9 @@ def summary_tables(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
 def trained_on(results: str | Path, manifest_sha: str) -> pd.DataFrame:
     """Which dataset manifest each committed search (``results/search``) and final run
     (``results/final``) was made on, from its provenance (for older searches, their flow-net
-    cache key), beside this dataset's: ``same as this dataset`` says whether they agree."""
+    cache key), beside this dataset's: ``same as this dataset`` says whether they agree, the
+    same manifest or one this dataset is a measured rebuild of (``data.equivalence``), which
+    ``rebuilt`` names."""
     rows = []
     for file in sorted(Path(results).glob("search/*/provenance.json")):
         prov = json.loads(file.read_text())
@@ -98,7 +101,9 @@ def trained_on(results: str | Path, manifest_sha: str) -> pd.DataFrame:
         recorded = json.loads(file.read_text())["provenance"].get("manifest_sha256", "")
         rows.append({"result": f"final run {file.stem}", "manifest": recorded})
     table = pd.DataFrame(rows, columns=["result", "manifest"])
-    table["same as this dataset"] = table["manifest"] == manifest_sha
+    table["rebuilt"] = [m != manifest_sha and declared(m, manifest_sha, Path(results))
+                        for m in table["manifest"]]
+    table["same as this dataset"] = (table["manifest"] == manifest_sha) | table["rebuilt"]
     table["manifest"] = table["manifest"].str[:12].replace("", "not recorded")
     return table.set_index("result")
 
