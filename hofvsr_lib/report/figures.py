@@ -307,6 +307,8 @@ def search_label(row: dict) -> str:
     label = STRATEGY_LABELS.get(row["strategy"], row["strategy"])
     if row["space"] == "ordinal":
         label += ", ordinal encoding"
+    elif row["space"] == "whole":
+        label += ", whole network against latency"
     if row["assessor"] == "none":
         label += ", no assessor"
     elif row["assessor"] == "Medianstop":
