@@ -29,10 +29,6 @@ from ..vocabulary import STRATEGIES
 REFERENCE = (25.0, 4.0)
 POINT = ["final_psnr", "latency_ratio"]  # a record's point
 WHOLE_SEARCHES = [search_name(s, space="whole") for s in STRATEGIES]
-# the named networks' flows (``references.csv``'s keys): the paper's three video networks use
-# a learned flow net, the single-image ones none
-FLOW_KINDS = {"hofvsr_64_5_64": "tip", "tip": "tip", "accv": "accv", "edsr": "none",
-              "fsrcnn": "none", "bicubic": "none"}
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -105,7 +101,6 @@ def plane(results: str | Path) -> pd.DataFrame:
     trials["flow_kind"] = [NetSpec.of(r).flow.kind for _, r in trials.iterrows()]
     trials["fps_36"] = [1e3 / json.loads(ms)["36"] for ms in trials["latency_ms"]]
     refs = read_references(results).assign(strategy="reference")
-    refs["flow_kind"] = refs["key"].map(FLOW_KINDS)
     trials["key"] = None
     cols = ["strategy", "key", "network", "flow_kind", *POINT, "fps_36", "params"]
     points = pd.concat([trials[cols], refs[cols]], ignore_index=True)

@@ -11,7 +11,8 @@ TIP-2020, ACCV-2018, EDSR, FSRCNN and bicubic, each measured as a candidate is.
 Files, under ``<results>/search/references/``: ``latency.json`` (the timings), ``final/`` and
 ``checkpoints/`` (the trainings' records, as the final runs'), and ``references.csv``, one row
 per network with the columns of a trial's point (``final_psnr``, ``latency_ratio``) and
-``references.json`` (how they were made). A network already there is not trained again.
+``references.json`` (how they were made). A network already trained or timed is not trained or
+timed again, and a complete ``references.csv`` is kept as it is.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from ..training.loops import evenly_spaced, score_windows
 from .latency import latency_fields, measured_latency
 
 REFERENCES = "references"  # the folder under <results>/search/
-COLUMNS = ["key", "network", "final_psnr", "test_psnr", "latency_ratio", "latency_ms_36",
-           "fps_36", "params", "train_steps"]
+COLUMNS = ["key", "network", "flow_kind", "final_psnr", "test_psnr", "latency_ratio",
+           "latency_ms_36", "fps_36", "params", "train_steps"]
 
 
 def reference_profile(profile: Profile) -> Profile:
@@ -63,6 +64,9 @@ def measure_references(results: str | Path, profile: str | Profile, data: str | 
     budget = reference_profile(profile)
     device = str(resolve_device(device))
     nets = {**final_networks(), "bicubic": ("bicubic", {})}
+    done = read_references(results)
+    if list(done["key"]) == list(nets):  # measured: kept as it is, its provenance too
+        return done
     rows = []
     for key, (name, config) in tqdm(nets.items(), desc="reference networks"):
         target = NetSpec.of(config) if name == "hofvsr" else name
@@ -75,13 +79,16 @@ def measure_references(results: str | Path, profile: str | Profile, data: str | 
             record = train_run(run, data, budget, out, device)
             val_psnr, test_psnr = record["val_psnr"], record["psnr"]
             steps = record["epochs"] * record["iters_per_epoch"]
+        model = build_model(name, **config)
+        flow = getattr(model, "flow", None)  # a video network's flow (spec.FlowSpec)
         rows.append({"key": key, "network": display_name(key, name, config),
+                     "flow_kind": flow.kind if flow else "none",
                      "final_psnr": val_psnr, "test_psnr": test_psnr,
                      "latency_ratio": timing["latency_ratio"],
                      "latency_ms_36": timing["latency_ms"].get("36"),
                      "fps_36": 1e3 / timing["latency_ms"]["36"] if "36" in timing["latency_ms"]
                      else None,
-                     "params": count_params(build_model(name, **config)),
+                     "params": count_params(model),
                      "train_steps": steps})
         write_csv(pd.DataFrame(rows, columns=COLUMNS), out / "references.csv")
     write_json(out / "references.json", {
