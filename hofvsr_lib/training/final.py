@@ -258,7 +258,11 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
         "lr_schedule": "compressed" if budget.lr_milestones is None else "absolute",
         "val_psnr": final["psnr"], "val_ssim": final["ssim"],
         "test_windows": len(scores), "psnr": float(scores["psnr"].mean()),
-        "ssim": float(scores["ssim"].mean()), "train_seconds": seconds, **stages,
+        "ssim": float(scores["ssim"].mean()),
+        # this process's wall time (a resumed run's covers only what it trained), and the
+        # epochs' own wall times summed over every process that trained them
+        "train_seconds": seconds,
+        "epoch_seconds": sum(h["seconds"] for h in stages["history"]), **stages,
         "provenance": run_provenance(profile, seed=run.seed, device=str(device),
                                      manifest_sha256=manifest_sha256(data)),
     }
