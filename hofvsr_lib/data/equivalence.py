@@ -1,9 +1,9 @@
 """A rebuilt dataset measured against the one committed results were made on.
 
 The dataset build is deterministic on one machine, but not bit for bit across machines: face
-detection and resizing take other floating-point paths on another CPU, so a rebuild from the
-same clips can differ in the last bits of a few pixels, and its manifest in the last digits of
-the detector's boxes. Its manifest sha256 then differs, and every record made on the first
+detection takes other floating-point paths on another CPU, so a rebuild from the same clips
+can differ in the last digits of the detector's boxes in its manifest (and, possibly, in the
+last bits of some pixels). Its manifest sha256 then differs, and every record made on the first
 build refuses it (:func:`~.manifest.check_same_dataset`).
 
 :func:`declare_equivalent` measures the rebuild against the committed per-window test scores:
@@ -44,9 +44,9 @@ def declared(recorded: str, current: str, results: Path | None = None) -> bool:
 def compare_rebuild(data: str | Path, scores: pd.DataFrame) -> dict:
     """Bicubic's per-window test PSNR on the dataset in ``data`` against ``scores`` (one seed's
     rows of a final run's test scores, ``training.final.SCORE_COLUMNS``)."""
-    from ..data.dataset import FaceWindows, window_rows
     from ..models import build_model
     from ..training.loops import score_windows
+    from .dataset import FaceWindows, window_rows
 
     windows = FaceWindows(data, "test")
     rows = pd.DataFrame(window_rows(windows))
@@ -80,7 +80,7 @@ def declare_equivalent(data: str | Path, results: str | Path, scores_csv: str | 
         raise ValueError(f"{data} is not a rebuild of dataset {recorded[:8]}: {measured}")
     path = Path(results) / EQUIVALENT
     entries = json.loads(path.read_text())["entries"] if path.is_file() else []
-    if not declared(recorded, current, Path(results)):
+    if not any(e["recorded"] == recorded and e["rebuilt"] == current for e in entries):
         entries.append({"recorded": recorded, "rebuilt": current, "measured_with": str(
             scores_csv.relative_to(Path(results))) if scores_csv.is_relative_to(Path(results))
             else scores_csv.name, **measured, "machine": machine_info(),
