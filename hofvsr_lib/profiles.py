@@ -118,6 +118,8 @@ class WholeSearchProfile:
     values: dict[str, tuple] = field(default_factory=dict, hash=False)
     latency: LatencyProfile = LatencyProfile()
     strategies: tuple[str, ...] = STRATEGIES  # the strategies searching it (notebook 09)
+    # networks of the front trained as evidence, every final seed (notebook 11; 0: none)
+    picks: int = 3
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ PROFILES: dict[str, Profile] = {
         whole=WholeSearchProfile(max_trials=2, max_duration="15m",
                                  values={"flow_width": (32, 320), "flow_blocks": (1, 3)},
                                  latency=LatencyProfile(sizes=(36,), repeats=3, warmup=1),
-                                 strategies=("smac",)),
+                                 strategies=("smac",), picks=1),
     ),
     "cpu": _CPU,
     # the cpu run extended in place (same dataset and searches, same results folder): the

@@ -55,6 +55,7 @@ STEPS: list[tuple[str, str, dict]] = [
     ("08_claims.ipynb", "08_claims.ipynb", {}),
     ("09_whole_search.ipynb", "09_whole_search.ipynb", {}),  # beyond the paper (issue 21)
     ("10_whole_network.ipynb", "10_whole_network.ipynb", {}),
+    ("11_whole_picks.ipynb", "11_whole_picks.ipynb", {}),
 ]
 
 

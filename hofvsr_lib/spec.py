@@ -87,6 +87,15 @@ class FlowSpec:
         return {"accv": "ACCV-2018 flow net", "dis": "DIS flow",
                 "none": "no flow (centre frame alone)"}[self.kind]
 
+    @property
+    def slug(self) -> str:
+        """'' for the paper's flow net, else 'tip128x1', 'accv', 'dis', 'noflow': the flow in
+        file names."""
+        if self == FlowSpec():
+            return ""
+        return f"tip{self.width}x{self.blocks}" if self.kind == "tip" else \
+            {"none": "noflow"}.get(self.kind, self.kind)
+
     def key(self) -> dict[str, Any]:
         """The flow's part of a cache key: its family, and its sizes away from the defaults."""
         return {"family": self.kind, **{k: v for k, v in changed(self).items() if k != "kind"}}
@@ -158,12 +167,15 @@ class NetSpec:
 
     @property
     def display(self) -> str:
-        return f"HO-FVSR {self.label}"
+        """'HO-FVSR (64, 5, 64)', 'HO-FVSR (32, 1, 32), DIS flow': the network in tables."""
+        return f"HO-FVSR {self.whole_label}"
 
     @property
     def slug(self) -> str:
-        """'hofvsr_64_5_64': the network's name in file names."""
-        return "_".join(("hofvsr", *(str(v) for v in self.params().values())))
+        """'hofvsr_64_5_64', 'hofvsr_32_1_32_dis': the network's name in file names (the flow's
+        :attr:`FlowSpec.slug` appended unless it is the paper's)."""
+        parts = ("hofvsr", *(str(v) for v in self.params().values()), self.flow.slug)
+        return "_".join(p for p in parts if p)
 
 
 def _flow_name(name: str) -> str:

@@ -16,6 +16,7 @@ from hofvsr_lib.models import load_checkpoint
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
 from hofvsr_lib.report import budget, claims, table3
+from hofvsr_lib.spec import FlowSpec, NetSpec, SRSpec
 from hofvsr_lib.training.final import (
     FinalRun,
     final_records,
@@ -122,3 +123,18 @@ def test_profile_runs_seeds_joint_and_ablation_into_table3_with_intervals(small_
                      for p in (tmp_path / "checkpoints").glob("*.pt")}
     assert (tmp_path / "table3_speed.json").read_text() == speed
     assert pd.read_csv(tmp_path / "table3.csv").shape[0] == len(variants) + 1
+    assert t.loc["hofvsr_64_5_64_dis", "model"] == "HO-FVSR (64, 5, 64), DIS flow"
+
+    # the whole-network search's picks: every seed, their own names; one that is a run already
+    # (HO-FVSR's SR net on DIS flow: the ablation) is not trained twice
+    single = NetSpec(SRSpec(32, 1, 32), FlowSpec("none"))
+    dis = NetSpec(flow=FlowSpec("dis"))
+    extra = final_runs(profile, picks=[single.flat(), dis.flat()])[len(runs):]
+    assert [(r.variant, r.seed, r.pick) for r in extra] == [
+        ("hofvsr_32_1_32_noflow", 0, True), ("hofvsr_32_1_32_noflow", 1, True)]
+    picked = [train_run(r, small_data, profile, tmp_path) for r in extra]
+    assert "flow" not in picked[0] and picked[0]["display"] == single.display
+    t = table3.measure_table3(tmp_path, "smoke").set_index("variant")
+    assert t.loc["hofvsr_32_1_32_noflow", "seeds"] == 2
+    assert t.loc["hofvsr_32_1_32_noflow", "ho_reference"] == "hofvsr_64_5_64"
+    assert t.loc["hofvsr_32_1_32_noflow", "params"] < t.loc["hofvsr_64_5_64", "params"]

@@ -11,6 +11,7 @@ from hofvsr_lib.report.front import (
     hypervolumes,
     non_dominated,
     pareto_front,
+    picks,
     plane,
     target_checks,
     whole_trials,
@@ -66,3 +67,30 @@ def test_fronts_and_hypervolumes_per_strategy_from_records():
 def test_a_results_folder_without_whole_searches_has_an_empty_plane(tmp_path):
     assert plane(tmp_path).empty and target_checks(plane(tmp_path)).empty
     assert whole_trials(tmp_path).empty and "latency_ratio" in whole_trials(tmp_path)
+
+
+def test_picks_are_the_targets_networks_then_the_front_then_the_rest():
+    """Named networks are never picked; a network in two strategies is picked once, at its
+    best point; the targets' choice comes first, whatever its PSNR."""
+    def point(strategy, network, psnr, ratio, on_front, key=None, flow="tip"):
+        return {"strategy": strategy, "key": key, "network": network, "final_psnr": psnr,
+                "latency_ratio": ratio, "on_front": on_front, "res_channels": 32,
+                "n_res_blocks": int(psnr) % 7 + 1, "up_channels": 32, "flow": flow}
+    points = pd.DataFrame([
+        point("reference", "EDSR", 33.0, 0.5, True, key="edsr", flow=None),
+        point("smac", "(32, 5, 32), DIS flow", 32.0, 0.1, True, flow="dis"),
+        point("tpe", "(32, 5, 32), DIS flow", 31.0, 0.1, False, flow="dis"),
+        point("tpe", "(32, 3, 32)", 30.0, 2.0, False),
+        point("random", "(32, 2, 32)", 29.0, 0.05, True),
+        point("random", "(32, 1, 32)", 28.0, 3.0, False),
+    ])
+    checks = pd.DataFrame([{"target": "fast", "network": "(32, 2, 32)"},
+                           {"target": "half", "network": None},
+                           {"target": "edsr", "network": "EDSR"}])
+    chosen = picks(points, checks, 3)
+    assert [(p["network"], p["why"]) for p in chosen] == [
+        ("(32, 2, 32)", "fast"), ("(32, 5, 32), DIS flow", "on the front"),
+        ("(32, 3, 32)", "best of the trials off the front")]
+    assert chosen[1]["final_psnr"] == 32.0 and chosen[1]["spec"]["flow"] == "dis"
+    assert chosen[1]["spec"]["n_res_blocks"] == 5
+    assert len(picks(points, checks, 1)) == 1 and picks(points.iloc[:1], checks, 3) == []

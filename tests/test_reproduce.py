@@ -9,6 +9,7 @@ import pytest
 from tiny_search import os_chosen_port
 
 from hofvsr_lib.reproduce import STEPS
+from hofvsr_lib.spec import NetSpec
 
 
 # takes several minutes on 2 cores: NNI start-up and papermill kernels dominate; `make test`
@@ -63,6 +64,15 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert "Figure 2" in html and "onnxruntime" in html
     for name in ("figure5_top5", "figure6_complexity", "figure7", "learning_curves"):
         assert (results / "figures" / f"{name}.png").exists(), name
+    # beyond the paper: the whole-network search, its plane, and its pick trained as evidence
+    picks = json.loads((results / "search" / "picks.json").read_text())["picks"]
+    assert len(picks) == 1  # the smoke profile's whole.picks
+    table = pd.read_csv(results / "table3.csv").set_index("variant")
+    pick = NetSpec.of(picks[0]["spec"]).slug
+    assert table.loc[pick, "seeds"] == 2 and table.loc[pick, "ho_reference"] == "hofvsr_64_5_64"
+    html = (dirs["book"] / "_build" / "html" / "notebooks" / "11_whole_picks.html").read_text()
+    assert "The targets, on the test persons" in html and "new faces" in html
+    assert (results / "figures" / "picks_learning_curves.png").exists()
 
 
 def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):

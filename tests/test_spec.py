@@ -94,6 +94,17 @@ def test_a_proposal_drops_the_sizes_its_flow_kind_lacks():
     assert NetSpec().whole_label == NetSpec().label == "(64, 5, 64)"
 
 
+def test_a_network_of_another_flow_has_its_own_name_in_files_and_tables():
+    """Two networks of one (c, n, u) and different flows never share a file name."""
+    sr = SRSpec(32, 1, 32)
+    flows = [FlowSpec(), FlowSpec(width=128, blocks=1), FlowSpec("accv"), FlowSpec("dis"),
+             FlowSpec("none")]
+    assert [NetSpec(sr, f).slug for f in flows] == [
+        "hofvsr_32_1_32", "hofvsr_32_1_32_tip128x1", "hofvsr_32_1_32_accv",
+        "hofvsr_32_1_32_dis", "hofvsr_32_1_32_noflow"]
+    assert NetSpec(sr, FlowSpec("dis")).display == "HO-FVSR (32, 1, 32), DIS flow"
+
+
 def test_a_single_frame_network_sees_the_centre_frame_alone():
     """flow none: the draft cube of the centre-only input (the centre frame warped by zero
     motion, to float precision), without a flow or a warp; the loss is the SR net's alone."""

@@ -17,11 +17,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import stats
+from ..atomic import write_json
+from ..profiles import Profile, get_profile
+from ..provenance import run_provenance
 from ..search.launcher import search_name
 from ..search.records import columns, load_trials
 from ..search.references import read_references
 from ..spec import NetSpec
+from ..training.final import PAPER_NETWORKS, final_records, read_scores
 from ..vocabulary import STRATEGIES
+from .table3 import HO, budget_label, format_interval, read_table3
 
 # the hypervolume's bound (PSNR dB, latency ratio): below every trained candidate's validation
 # PSNR at the committed scales (bicubic's is about 28 dB), and slower than the whole space's
@@ -29,6 +35,10 @@ from ..vocabulary import STRATEGIES
 REFERENCE = (25.0, 4.0)
 POINT = ["final_psnr", "latency_ratio"]  # a record's point
 WHOLE_SEARCHES = [search_name(s, space="whole") for s in STRATEGIES]
+SPEC = list(NetSpec().flat())  # a trial's network on the plane: its flat fields
+PICKS = "picks.json"  # under <results>/search/: the networks trained as evidence
+TARGET_COLUMNS = ["target", "network", "against", "difference (dB), new faces", "these persons",
+                  "latency_ratio", "fps_36", "verdict", "at"]
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -95,22 +105,25 @@ def whole_trials(results: str | Path) -> pd.DataFrame:
 def plane(results: str | Path) -> pd.DataFrame:
     """Every point of the front's plane: the whole searches' trials that ran to the end and
     the named networks (``strategy`` ``reference``, :mod:`..search.references`), each with
-    its flow kind (``none`` for a single-frame network), its frames/s at 36x36 and whether it
-    is on the front of all of them (``on_front``)."""
+    its flow kind (``none`` for a single-frame network), its frames/s at 36x36, whether it
+    is on the front of all of them (``on_front``) and, for a trial, its network's flat fields
+    (:data:`SPEC`; empty for a named network)."""
     trials = front_points(whole_trials(results))
-    trials["flow_kind"] = [NetSpec.of(r).flow.kind for _, r in trials.iterrows()]
+    specs = [NetSpec.of(r) for _, r in trials.iterrows()]
+    trials["flow_kind"] = [s.flow.kind for s in specs]
+    trials[SPEC] = pd.DataFrame([s.flat() for s in specs], columns=SPEC, index=trials.index)
     trials["fps_36"] = [1e3 / json.loads(ms)["36"] for ms in trials["latency_ms"]]
     refs = read_references(results).assign(strategy="reference")
     trials["key"] = None
     cols = ["strategy", "key", "network", "flow_kind", *POINT, "fps_36", "params"]
-    points = pd.concat([trials[cols], refs[cols]], ignore_index=True)
+    points = pd.concat([trials[cols + SPEC], refs[cols]], ignore_index=True)
     points[POINT] = points[POINT].astype(float)
     points["on_front"] = False
     points.loc[non_dominated(points[POINT].to_numpy().tolist()), "on_front"] = True
     return points.sort_values("latency_ratio").reset_index(drop=True)
 
 
-def target_checks(points: pd.DataFrame, reference: str = "hofvsr_64_5_64") -> pd.DataFrame:
+def target_checks(points: pd.DataFrame, reference: str = HO) -> pd.DataFrame:
     """Issue 21's targets read on the plane (validation PSNR of one training at the trial
     budget: which networks to train as evidence, not a verdict), against the named network
     ``reference``: the best network at most half its latency with a higher PSNR; the best at
@@ -144,3 +157,120 @@ def target_checks(points: pd.DataFrame, reference: str = "hofvsr_64_5_64") -> pd
         best(video.loc[over_single.index], "video over every single-frame network at no more "
              "latency (gain over the best of them)", over_single),
     ])
+
+
+def picks(points: pd.DataFrame, checks: pd.DataFrame, count: int) -> list[dict]:
+    """Up to ``count`` searched networks to train as evidence (issue 21): those the targets
+    name (``checks``, :func:`target_checks`), then the other trials on the front, then the
+    rest, each by validation PSNR, best first; each ``{"spec": flat fields, "network", "why",
+    "final_psnr", "latency_ratio"}`` (a named network is trained already: never a pick)."""
+    trials = points[points["strategy"] != "reference"].sort_values("final_psnr",
+                                                                   ascending=False)
+    named = [(row["network"], row["target"]) for _, row in checks.iterrows()
+             if isinstance(row["network"], str)]
+    front = [(n, "on the front") for n in trials.loc[trials["on_front"], "network"]]
+    rest = [(n, "best of the trials off the front") for n in trials["network"]]
+    chosen: dict[str, dict] = {}
+    for network, why in [*named, *front, *rest]:
+        rows = trials[trials["network"] == network]
+        if network in chosen or rows.empty or len(chosen) == count:
+            continue
+        row = rows.iloc[0]
+        chosen[network] = {"spec": NetSpec.of(row).flat(), "network": network, "why": why,
+                           "final_psnr": float(row["final_psnr"]),
+                           "latency_ratio": float(row["latency_ratio"])}
+    return list(chosen.values())
+
+
+def write_picks(results: str | Path, profile: str | Profile) -> list[dict]:
+    """:func:`picks` of the plane of ``results`` (as many as ``profile.whole.picks``), written
+    to ``<results>/search/picks.json`` with how they were chosen unless it holds them already;
+    returns them."""
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    count = profile.whole.picks
+    points = plane(results)
+    chosen = picks(points, target_checks(points), count)
+    path = Path(results) / "search" / PICKS
+    if not path.is_file() or json.loads(path.read_text())["picks"] != chosen:
+        write_json(path, {
+            "picks": chosen, "count": count,
+            "rule": "the networks issue 21's targets name on the validation plane, then the "
+                    "other trials on the front, then the rest, each by validation PSNR; "
+                    "named networks excluded",
+            "provenance": run_provenance(profile)})
+    return chosen
+
+
+def read_picks(results: str | Path) -> list[dict]:
+    """The picks' flat fields (``NetSpec.of``), in order; none before they are chosen."""
+    path = Path(results) / "search" / PICKS
+    return [p["spec"] for p in json.loads(path.read_text())["picks"]] if path.is_file() else []
+
+
+def test_targets(results: str | Path, reference: str = HO) -> pd.DataFrame:
+    """Issue 21's targets on the test persons, from the final runs (Table 3's scores, every
+    seed) and the latencies of the plane: the best network at most half ``reference``'s
+    latency against it; the best at 60 frames/s or more (36x36) against it; the best margin
+    of a video network over the best single-frame network at no more latency. Each with the
+    paired difference's two 95% intervals and its verdict (the new-faces interval's:
+    ``met`` when it is above zero, ``not met`` below, ``undecided`` when it holds zero), and
+    the budget; only networks trained at ``reference``'s budget and seeds take part."""
+    points = plane(results)
+    if points.empty or not (Path(results) / "table3.json").is_file():
+        return pd.DataFrame(columns=TARGET_COLUMNS)
+    _, info = read_table3(results)
+    where = {}  # variant -> its point: latency ratio, fps at 36x36, flow kind
+    for _, row in points.iterrows():
+        variant = row["key"] if isinstance(row["key"], str) else NetSpec.of(row).slug
+        where.setdefault(variant, row)
+    budget = info["details"].get(reference, {}).get("budget")
+    variants = [v for v, d in info["details"].items()
+                if v in where and (v == "bicubic" or d["budget"] == budget)]
+    if reference not in variants:
+        return pd.DataFrame(columns=TARGET_COLUMNS)
+    scores = {v: read_scores(results, v) for v in variants if v != "bicubic"}
+    ref = where[reference]
+    names = {v: where[v]["network"] for v in variants}
+
+    def row(target: str, pairs: list[tuple[str, str]]) -> dict:
+        """The pair (network, against) of largest mean difference, and its verdict."""
+        diffs = {(a, b): stats.paired(scores[a], scores.get(b)) for a, b in pairs}
+        if not diffs:
+            return {"target": target, "network": None, "against": None,
+                    "verdict": "no network of this kind trained as evidence"}
+        (a, b), d = max(diffs.items(), key=lambda kv: kv[1]["new_faces"]["mean"])
+        faces = d["new_faces"]
+        return {"target": target, "network": names[a], "against": names[b],
+                "difference (dB), new faces": format_interval(faces["mean"], *faces["ci"]),
+                "these persons": format_interval(d["mean"], *d["ci"]),
+                "latency_ratio": float(where[a]["latency_ratio"]),
+                "fps_36": float(where[a]["fps_36"]),
+                "verdict": {"higher": "met", "lower": "not met"}.get(d["verdict"], "undecided"),
+                "at": budget_label(budget["steps"], budget["batch_size"],
+                                   len(budget["seeds"]), len(info["test"]["persons"]),
+                                   budget["protocol"])}
+
+    trained = [v for v in scores if v != reference]
+    half = [(v, reference) for v in trained
+            if where[v]["latency_ratio"] <= ref["latency_ratio"] / 2]
+    fast = [(v, reference) for v in trained if where[v]["fps_36"] >= 60]
+    single = [v for v in variants if where[v]["flow_kind"] == "none"]
+    over_single = []
+    for v in (v for v in scores if where[v]["flow_kind"] != "none"):
+        rivals = [s for s in single if where[s]["latency_ratio"] <= where[v]["latency_ratio"]]
+        if rivals:  # the best single-frame network at no more latency (bicubic: its PSNR)
+            best = max(rivals, key=lambda s: info["details"][s]["psnr"]["new_faces"]["mean"])
+            over_single.append((v, best))
+    return pd.DataFrame([
+        row(f"above {ref['network']} at <= half its latency", half),
+        row(f">= 60 frames/s at 36x36, PSNR >= {ref['network']}'s", fast),
+        row("a video network over the best single-frame network at no more latency",
+            over_single),
+    ]).reindex(columns=TARGET_COLUMNS)
+
+
+def pick_records(results: str | Path) -> list[dict]:
+    """The final runs of the picks and of the paper's networks beside them (their own
+    protocol, every seed: no joint copy, no ablation), as :func:`final_records` reads them."""
+    return [r for r in final_records(results)
+            if r.get("pick") or (r["variant"] in PAPER_NETWORKS and r["variant"] == r["key"])]

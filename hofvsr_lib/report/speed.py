@@ -66,6 +66,19 @@ def network_speed_ratios(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out).set_index(["input", "ratio"])
 
 
+def time_split_table(rows: list[dict]) -> pd.DataFrame:
+    """Where a video network's time goes: the median ms of its draft cube (flow net and warps)
+    and of its SR net, eager, per input size, and the draft cube's share of the two."""
+    split = [r for r in rows if "draft_cube_ms" in r]
+    table = pd.DataFrame(
+        [{"input": r.get("input", "36x36x1x3").split("x1x3")[0], "network": r["model"],
+          "draft cube (ms)": r["draft_cube_ms"], "SR net (ms)": r["sr_ms"]} for r in split],
+        columns=["input", "network", "draft cube (ms)", "SR net (ms)"])
+    table["draft cube share (%)"] = 100 * table["draft cube (ms)"] / (
+        table["draft cube (ms)"] + table["SR net (ms)"])
+    return table.set_index(["input", "network"])
+
+
 def pipeline_table(rows: list[dict]) -> pd.DataFrame:
     """Milliseconds per frame of each enhance-pipeline stage (the decode, detect and encode
     threads overlap the rest), frames/s, and the share of the time spent outside the

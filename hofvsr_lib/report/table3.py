@@ -48,7 +48,7 @@ VERDICTS = {"higher": "HO-FVSR better", "lower": "HO-FVSR worse",
 
 def _main_runs(results: Path) -> dict[str, dict]:
     """variant -> the record of its first seed: the networks, then the ablations of HO-FVSR,
-    then the joint runs."""
+    then the whole-network search's picks, then the joint runs."""
     runs: dict[str, dict] = {}
     for rec in sorted(final_records(results), key=lambda r: (r["seed"], r["run"])):
         runs.setdefault(rec["variant"], rec)
@@ -56,7 +56,7 @@ def _main_runs(results: Path) -> dict[str, dict]:
 
     def rank(v: str) -> tuple:
         rec = runs[v]
-        return (rec["protocol"] == "joint", v != rec["key"], v != HO,
+        return (rec["protocol"] == "joint", rec.get("pick", False), v != rec["key"], v != HO,
                 next(i for i, p in enumerate(order) if v.startswith(p)), v)
     return {v: runs[v] for v in sorted(runs, key=rank)}
 
@@ -234,10 +234,15 @@ def interval_text(row: pd.Series, prefix: str, digits: int = 3, sign: bool = Tru
     key = f"{prefix}_newfaces" if faces else prefix
     if key not in row or pd.isna(row[key]):
         return "—"
+    return format_interval(row[key], row[f"{key}_lo"], row[f"{key}_hi"], digits, sign)
+
+
+def format_interval(mean: float, lo: float, hi: float, digits: int = 3,
+                    sign: bool = True) -> str:
+    """``mean [lo, hi]`` ("no interval" when its bounds are NaN)."""
     f = f"{'+' if sign else ''}.{digits}f"
-    lo, hi = row[f"{key}_lo"], row[f"{key}_hi"]
     bounds = "no interval" if pd.isna(lo) else f"{lo:{f}}, {hi:{f}}"
-    return f"{row[key]:{f}} [{bounds}]"
+    return f"{mean:{f}} [{bounds}]"
 
 
 def row_budget(row: pd.Series, info: dict) -> str:

@@ -94,21 +94,24 @@ def display_name(key: str, name: str, config: dict) -> str:
 
 @dataclass(frozen=True)
 class FinalRun:
-    """One training of one network: protocol, seed, and whether it sees only the centre."""
+    """One training of one network: protocol, seed, whether it sees only the centre, and
+    whether it is a pick of the whole-network search (:func:`~..report.front.picks`)."""
 
-    key: str  # network key of :func:`final_networks`
+    key: str  # network key of :func:`final_networks`, or a pick's slug
     name: str  # model name (``build_model``)
     config: dict = field(hash=False)
     protocol: str  # "cached" or "joint"
     seed: int
     centre_only: bool = False
+    pick: bool = False
 
     @property
     def variant(self) -> str:
-        """The row of Table 3 this run is a seed of."""
+        """The row of Table 3 this run is a seed of: the network's name in files (its flow's
+        too: HO-FVSR's SR net on DIS flow is ``hofvsr_64_5_64_dis``) and the protocol's."""
+        base = NetSpec.of(self.config).slug if self.name == "hofvsr" else self.key
         suffix = "_centre_only" if self.centre_only else ""
-        suffix += "_dis" if self.config.get("flow") == "dis" else ""
-        return f"{self.key}{suffix}" + ("_joint" if self.protocol == "joint" else "")
+        return f"{base}{suffix}" + ("_joint" if self.protocol == "joint" else "")
 
     @property
     def run_id(self) -> str:
@@ -118,15 +121,18 @@ class FinalRun:
     def display(self) -> str:
         base = display_name(self.key, self.name, self.config)
         extras = [x for x, on in (("centre frame only", self.centre_only),
-                                  ("DIS flow", self.config.get("flow") == "dis"),
                                   ("joint", self.protocol == "joint")) if on]
         return base + (f", {', '.join(extras)}" if extras else "")
 
 
-def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
+def final_runs(profile: Profile, winner: dict | None = None,
+               picks: list[dict] | None = None) -> list[FinalRun]:
     """Every run the profile asks for, in the order they are trained: the first seed of the
-    paper's networks (and the ablation), the joint runs, the other seeds, and last a searched
-    winner (first seed only: it is the most expensive network and not one of the paper's)."""
+    paper's networks (and the ablations), the joint runs, the other seeds, a searched winner
+    (first seed only: it is the most expensive network and not one of the paper's), and last
+    the whole-network search's ``picks`` (networks' flat fields, ``NetSpec.of``) with every
+    seed; a pick that is one of the runs before it (HO-FVSR on DIS flow is the ablation) is
+    not trained twice."""
     nets = final_networks(winner)
     seeds = [profile.seed + k for k in range(profile.final_seeds)]
     ho = nets["hofvsr_64_5_64"]
@@ -146,8 +152,12 @@ def final_runs(profile: Profile, winner: dict | None = None) -> list[FinalRun]:
         runs += [FinalRun(k, *nets[k], "joint", seeds[0]) for k in VIDEO_NETWORKS]
     for seed in seeds[1:]:
         runs += seed_runs(seed)
-    return runs + [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
-                   if k not in PAPER_NETWORKS]
+    runs += [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
+             if k not in PAPER_NETWORKS]
+    variants = {r.variant for r in runs}
+    specs = [NetSpec.of(p) for p in picks or []]
+    return runs + [FinalRun(s.slug, "hofvsr", s.config(), profile.final_mode, seed, pick=True)
+                   for seed in seeds for s in specs if s.slug not in variants]
 
 
 def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
@@ -244,7 +254,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     seconds = time.perf_counter() - start
     test = FaceWindows(data, "test", centre_only=run.centre_only)
     scores = score_run(model, test, device, run.seed)
-    if hasattr(model, "ofr") and not run.centre_only:  # does its flow net align?
+    flow = getattr(model, "flow", None)
+    if flow and not flow.single_frame and not run.centre_only:  # does its flow align?
         val_windows, test_windows = profile.flow_check_windows
         stages["flow"] = flow_report(model.ofr, data, {"val": val_windows, "test": test_windows},
                                      device)
@@ -252,7 +263,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     record = {
         "run": run.run_id, "variant": run.variant, "key": run.key, "model": run.name,
         "display": run.display, "config": model.config, "protocol": run.protocol,
-        "seed": run.seed, "centre_only": run.centre_only, "epochs": budget.epochs,
+        "seed": run.seed, "centre_only": run.centre_only, "pick": run.pick,
+        "epochs": budget.epochs,
         "iters_per_epoch": budget.iters_per_epoch, "batch_size": budget.batch_size,
         "lr_patch": budget.lr_patch, "lr_drops": lr_milestones(budget),
         "lr_schedule": "compressed" if budget.lr_milestones is None else "absolute",
