@@ -8,8 +8,12 @@ import pandas as pd
 import pytest
 from tiny_search import os_chosen_port
 
+from hofvsr_lib.profiles import get_profile
+from hofvsr_lib.report.front import plane, target_checks, targets_on_test
 from hofvsr_lib.reproduce import STEPS
+from hofvsr_lib.search.references import measure_references
 from hofvsr_lib.spec import NetSpec
+from hofvsr_lib.training.final import PAPER_NETWORKS
 
 
 # takes several minutes on 2 cores: NNI start-up and papermill kernels dominate; `make test`
@@ -64,7 +68,25 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert "Figure 2" in html and "onnxruntime" in html
     for name in ("figure5_top5", "figure6_complexity", "figure7", "learning_curves"):
         assert (results / "figures" / f"{name}.png").exists(), name
-    # beyond the paper: the whole-network search, its plane, and its pick trained as evidence
+    # beyond the paper: the named networks timed as the candidates are, trained at the trial
+    # budget, on one plane with the whole search's trials; the pick trained as evidence
+    refs = measure_references(results, "smoke", dirs["data"], device="cpu")  # nothing redone
+    assert list(refs["key"]) == [*PAPER_NETWORKS, "bicubic"]
+    trial = get_profile("smoke").search.trial
+    assert list(refs["train_steps"]) == [trial.epochs * trial.iters_per_epoch] * 5 + [0]
+    assert refs.set_index("key").loc["accv", "latency_ratio"] == pytest.approx(1.0, rel=0.5)
+    assert (refs["latency_ratio"] > 0).all() and refs["final_psnr"].notna().all()
+    assert refs.set_index("key").loc["hofvsr_64_5_64", "params"] == 496_609
+    pd.testing.assert_frame_equal(pd.read_csv(results / "search" / "references" /
+                                              "references.csv"), refs, check_dtype=False)
+    points = plane(results)
+    counts = points["strategy"].value_counts()  # smoke's assessor may stop the second trial
+    assert counts["reference"] == 6 and counts["smac"] >= 1 and len(counts) == 2
+    assert points["on_front"].any() and points["fps_36"].gt(0).all()
+    assert set(points.loc[points["strategy"] == "reference", "flow_kind"]) == {
+        "tip", "accv", "none"}
+    checks = target_checks(points)
+    assert len(checks) == 3 and checks["target"].str.contains("HO-FVSR").sum() == 2
     picks = json.loads((results / "search" / "picks.json").read_text())["picks"]
     assert len(picks) == 1  # the smoke profile's whole.picks
     table = pd.read_csv(results / "table3.csv").set_index("variant")
@@ -73,6 +95,8 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     html = (dirs["book"] / "_build" / "html" / "notebooks" / "11_whole_picks.html").read_text()
     assert "The targets, on the test persons" in html and "new faces" in html
     assert (results / "figures" / "picks_learning_curves.png").exists()
+    targets = targets_on_test(results)
+    assert len(targets) == 3 and targets["target"].str.contains("HO-FVSR").sum() == 2
 
 
 def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):

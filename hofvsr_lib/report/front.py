@@ -207,7 +207,7 @@ def read_picks(results: str | Path) -> list[dict]:
     return [p["spec"] for p in json.loads(path.read_text())["picks"]] if path.is_file() else []
 
 
-def test_targets(results: str | Path, reference: str = HO) -> pd.DataFrame:
+def targets_on_test(results: str | Path, reference: str = HO) -> pd.DataFrame:
     """Issue 21's targets on the test persons, from the final runs (Table 3's scores, every
     seed) and the latencies of the plane: the best network at most half ``reference``'s
     latency against it; the best at 60 frames/s or more (36x36) against it; the best margin
