@@ -40,6 +40,8 @@ class TrainProfile:
     lr_patch: int = 32
     lr: float = 1e-3
     eval_windows: int | None = None  # validation windows per evaluation (None: all)
+    # evenly spaced training windows whose draft cubes a cached final run trains on (None: all)
+    train_windows: int | None = None
     # add the bicubic upscale of the centre frame to the network's output (no parameters), so
     # that a short CPU training starts from bicubic instead of from zero; off for the paper
     bicubic_residual: bool = False
@@ -150,6 +152,8 @@ class Profile:
     # also train the searches' winner when it is not (64, 5, 64) (first seed only); off at
     # CPU scale, where the winner is one of the largest networks of the space
     train_winner: bool = False
+    # evenly spaced test windows each final run is scored on (None: all of them)
+    test_windows: int | None = None
     # evenly spaced (val, test) windows of each final video run's flow-quality check
     flow_check_windows: tuple[int, int] = (96, 192)
     # hofvsr bench, run by the reproduction only when results/bench/bench.json is missing
@@ -200,8 +204,11 @@ PROFILES: dict[str, Profile] = {
             ofr_pretrain=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=4,
                                       eval_windows=4),
         ),
+        # 2 steps of batch 4 need few windows: 64 training cubes cached per flow, 48 test
+        # windows scored per run
         final=TrainProfile(epochs=2, iters_per_epoch=1, batch_size=4, eval_windows=8,
-                           bicubic_residual=True),
+                           bicubic_residual=True, train_windows=64),
+        test_windows=48,
         final_seeds=2,
         joint=TrainProfile(epochs=1, iters_per_epoch=1, batch_size=4, eval_windows=8,
                            bicubic_residual=True),

@@ -169,7 +169,8 @@ def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
     model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
     path, meta = cube_cache(model.flow, data, budget, run.seed,
-                            {"train": None, "val": profile.final.eval_windows},
+                            {"train": profile.final.train_windows,
+                             "val": profile.final.eval_windows},
                             run.centre_only, device)
     splits, _ = load_cube_cache(path)
     train_set = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"],
@@ -252,7 +253,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
         stages = {"history": train_joint(model, windows, budget, val, device, run.seed,
                                          _report, progress)}
     seconds = time.perf_counter() - start
-    test = FaceWindows(data, "test", centre_only=run.centre_only)
+    test = evenly_spaced(FaceWindows(data, "test", centre_only=run.centre_only),
+                         profile.test_windows)
     scores = score_run(model, test, device, run.seed)
     flow = getattr(model, "flow", None)
     if flow and not flow.single_frame and not run.centre_only:  # does its flow align?
