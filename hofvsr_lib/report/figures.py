@@ -14,6 +14,7 @@ speed chapter's tables and figures are in :mod:`.speed`, the dataset chapter's i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -120,10 +121,12 @@ def figure6_complexity(results: str | Path, k: int = 5) -> plt.Figure:
 FLOW_MARKERS = {"tip": "o", "accv": "D", "dis": "^", "none": "s"}  # a point's flow kind
 
 
-def whole_front(points: pd.DataFrame) -> plt.Figure:
+def whole_front(points: pd.DataFrame, picked: Sequence[str] = ()) -> plt.Figure:
     """The whole-network plane (``report.front.plane``): validation PSNR against the latency
     ratio to ACCV-2018 (log scale), the searches' trials coloured by strategy and marked by
-    their flow, the named networks in black and labelled, the front of all of them a line."""
+    their flow, the named networks in black and labelled, the networks ``picked`` for the
+    evidence runs (their ``network`` labels) ringed in red and named in the legend, the front
+    of all of them a line."""
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
     for (strategy, kind), sub in points.groupby(["strategy", "flow_kind"], sort=False):
         named = strategy == "reference"
@@ -131,9 +134,19 @@ def whole_front(points: pd.DataFrame) -> plt.Figure:
                    s=60 if named else 34, alpha=0.95 if named else 0.7,
                    color="black" if named else STRATEGY_COLOURS[strategy],
                    label=None if named else f"{STRATEGY_LABELS[strategy]}, flow {kind}")
-        for _, row in sub.iterrows() if named else ():
-            ax.annotate(row["network"], (row["latency_ratio"], row["final_psnr"]),
-                        xytext=(4, 4), textcoords="offset points", fontsize=7)
+    trials = points[points["strategy"] != "reference"]
+    for network, rings in trials[trials["network"].isin(picked)].groupby("network"):
+        ax.scatter(rings["latency_ratio"], rings["final_psnr"], s=160, facecolors="none",
+                   edgecolors="red", linewidths=1.2, label=f"picked: {network}")
+    labelled = points[points["strategy"] == "reference"]
+    # labels of neighbouring points take turns above and below them, so that they do not
+    # overlap; those of the slower half of the plane stand left of their point
+    middle = np.sqrt(points["latency_ratio"].min() * points["latency_ratio"].max())
+    for i, (_, row) in enumerate(labelled.sort_values("latency_ratio").iterrows()):
+        left = row["latency_ratio"] > middle
+        ax.annotate(row["network"], (row["latency_ratio"], row["final_psnr"]),
+                    xytext=(-4 if left else 4, (6, -11, 16)[i % 3]), textcoords="offset points",
+                    fontsize=7, ha="right" if left else "left")
     front = points[points["on_front"]].sort_values("latency_ratio")
     ax.step(front["latency_ratio"], front["final_psnr"], where="post", color="red",
             alpha=0.6, label="front (all points)")
