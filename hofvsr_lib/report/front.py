@@ -270,7 +270,8 @@ def targets_on_test(results: str | Path, reference: str = HO) -> pd.DataFrame:
 
 
 def pick_records(results: str | Path) -> list[dict]:
-    """The final runs of the picks and of the paper's networks beside them (their own
-    protocol, every seed: no joint copy, no ablation), as :func:`final_records` reads them."""
-    return [r for r in final_records(results)
-            if r.get("pick") or (r["variant"] in PAPER_NETWORKS and r["variant"] == r["key"])]
+    """The final runs of the picks and, beside them, of the paper's networks and HO-FVSR's
+    ablations (centre frame only, DIS flow: what the video input and a classical flow buy),
+    every seed, no joint copy, as :func:`final_records` reads them."""
+    return [r for r in final_records(results) if r["protocol"] != "joint" and (
+        r.get("pick") or r["key"] in PAPER_NETWORKS)]
