@@ -11,7 +11,7 @@ from hofvsr_lib.models import SOFVSR_ACCV
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
 from hofvsr_lib.search.launcher import trial_cubes
-from hofvsr_lib.training.cached import cube_cache, pretrained_flow_net
+from hofvsr_lib.training.cached import STORE, cube_cache, pretrained_flow_net
 from hofvsr_lib.training.final import FinalRun, train_run
 from hofvsr_lib.training.loops import load_cube_cache
 
@@ -40,6 +40,20 @@ def test_search_and_final_training_share_one_flow_net(small_data, tmp_path):
     assert _stamps(data / "cached") == flow_nets  # the search's flow net, not retrained
     assert record["ofr_history"] == meta["ofr_history"]
     assert not list((tmp_path / "results" / "final").glob("ofr*"))
+
+    # the flow net the run was given is kept with its results; a machine without the
+    # dataset's cache gets that flow net from them, not a new training
+    store = tmp_path / "results" / STORE
+    assert [p.name for p in store.glob("*.pt")] == list(flow_nets)
+    fresh = tmp_path / "fresh"
+    shutil.copytree(small_data, fresh, ignore=shutil.ignore_patterns("cached"))
+    restored, restored_meta = pretrained_flow_net(WINNER.flow, fresh, BUDGET, 0, store=store)
+    kept, _ = pretrained_flow_net(WINNER.flow, data, BUDGET, 0)
+    assert restored_meta["restored_from"]["file"] in flow_nets
+    assert restored_meta["history"] == meta["ofr_history"]
+    for name, value in kept.ofr.state_dict().items():
+        assert torch.equal(restored.ofr.state_dict()[name], value), name
+    assert list(_stamps(fresh / "cached")) == list(flow_nets)  # now in its cache too
 
     # the cubes are the frozen flow net's draft cubes of the evenly spaced windows
     model, _ = pretrained_flow_net(WINNER.flow, data, BUDGET, 0)

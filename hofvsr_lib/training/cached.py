@@ -28,7 +28,9 @@ from filelock import FileLock
 from torch import nn
 from torch.utils.data import Dataset
 
+from ..atomic import replacing
 from ..data.dataset import FaceWindows
+from ..data.equivalence import declared
 from ..data.manifest import manifest_sha256
 from ..imaging import LR_PROTOCOL
 from ..models import build_model, load_checkpoint, save_checkpoint
@@ -49,6 +51,7 @@ from .loops import (
 # published one of its family at its published sizes, else HO-FVSR (64, 5, 64) with that flow
 PUBLISHED = {FlowSpec(): "tip", FlowSpec("accv"): "accv"}
 CACHE_DIR = "cached"  # under the dataset directory
+STORE = "flownets"  # under a results folder: the pretrained flow nets its final runs used
 # the flow nets' recipe, in their key: 2 = standardised input pairs (models.common), so that a
 # flow net trained before the change is never read as one trained after it
 FLOW_RECIPE = 2
@@ -94,28 +97,70 @@ def _folder(data: str | Path) -> Path:
 
 
 def pretrained_flow_net(flow: FlowSpec, data: str | Path, budget: TrainProfile, seed: int,
-                        device: str | torch.device | None = None) -> tuple[VideoSR, dict]:
+                        device: str | torch.device | None = None, store: Path | None = None
+                        ) -> tuple[VideoSR, dict]:
     """Stage 1: :func:`flow_network` with its flow net trained alone (once per key), in eval
-    mode; returns (model, metadata with the key, the per-epoch history and the seconds)."""
+    mode; returns (model, metadata with the key, the per-epoch history and the seconds).
+
+    ``store`` (a results folder's :data:`STORE`): the flow nets its runs used, kept with the
+    results. A flow net missing from the dataset's cache is taken from it when it was trained
+    on this dataset or on one declared a rebuild of it (:mod:`..data.equivalence`), so that the
+    runs of one seed keep one flow net across machines; one trained or read here is added."""
     key = flow_net_key(flow, data, budget, seed)
     path = _folder(data) / f"{_stem('ofr', key)}.pt"
     with FileLock(str(path.with_suffix(".lock"))):
+        restored = None if path.is_file() or store is None else _restore(store, flow, key)
+        if restored is not None:
+            save_checkpoint(path, restored[0], stage="ofr_pretrain", **restored[1])
         if path.is_file():
             model, meta = load_checkpoint(path)
-            return model.eval(), meta["provenance"]
-        seed_everything(seed)
-        model = flow_network(flow)
-        if not flow.learned:
-            return model.eval(), {"key": key, "history": [], "seconds": 0.0}
-        start = time.perf_counter()
-        windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
-                              all_hr=True)
-        val = evenly_spaced(FaceWindows(data, "val", all_hr=True), budget.eval_windows)
-        history = pretrain_ofr(model, windows, budget, device, seed, _report_flow,
-                               lambda: _validation_warp(model.ofr, val, device))
-        meta = {"key": key, "history": history, "seconds": time.perf_counter() - start}
-        save_checkpoint(path, model, stage="ofr_pretrain", **meta)
+            meta = meta["provenance"]
+        else:
+            seed_everything(seed)
+            model = flow_network(flow)
+            if not flow.learned:
+                return model.eval(), {"key": key, "history": [], "seconds": 0.0}
+            start = time.perf_counter()
+            windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
+                                  all_hr=True)
+            val = evenly_spaced(FaceWindows(data, "val", all_hr=True), budget.eval_windows)
+            history = pretrain_ofr(model, windows, budget, device, seed, _report_flow,
+                                   lambda: _validation_warp(model.ofr, val, device))
+            meta = {"key": key, "history": history, "seconds": time.perf_counter() - start}
+            save_checkpoint(path, model, stage="ofr_pretrain", **meta)
+        if store is not None and flow.learned:
+            _keep(store, model, meta)
     return model.eval(), meta
+
+
+def _keep(store: Path, model: VideoSR, meta: dict) -> None:
+    """Add the flow net's weights (``ofr`` alone), key and history to ``store``."""
+    key = meta.get("restored_from", {}).get("key", meta["key"])  # where it was trained
+    path = Path(store) / f"{_stem('ofr', key)}.pt"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(path) as tmp:
+            torch.save({"key": key, "history": meta["history"], "seconds": meta["seconds"],
+                        "ofr": {k: v.detach().cpu() for k, v in model.ofr.state_dict().items()}},
+                       tmp)
+
+
+def _restore(store: Path, flow: FlowSpec, key: dict) -> tuple[VideoSR, dict] | None:
+    """The flow net of ``key`` from ``store``: one whose key differs at most by its dataset,
+    when that dataset is this one or was measured equal to it; None if there is none."""
+    def same(k: dict) -> bool:
+        ours, theirs = key["manifest_sha256"], k["manifest_sha256"]
+        return ({**k, "manifest_sha256": ours} == key
+                and (theirs == ours or declared(theirs, ours)))
+
+    for path in sorted(Path(store).glob(f"ofr-{key['family']}-seed{key['seed']}-*.pt")):
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if same(saved["key"]):
+            model = flow_network(flow)
+            model.ofr.load_state_dict(saved["ofr"])
+            return model, {"key": key, "history": saved["history"], "seconds": saved["seconds"],
+                           "restored_from": {"file": path.name, "key": saved["key"]}}
+    return None
 
 
 def _validation_warp(flow_net: nn.Module, val: Dataset, device) -> dict:

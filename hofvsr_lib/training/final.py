@@ -29,7 +29,9 @@ Files, per run ``<variant>_seed<k>`` (variant: ``hofvsr_64_5_64``, ``tip_joint``
 video network the warp error of its flow net against zero motion and DIS flow per split and
 person, :mod:`.flow_quality`), and the
 test scores of every seed of a variant in ``results/final/<variant>_scores.csv`` (seed,
-person, sequence, window, frame, psnr, ssim, bicubic_psnr, bicubic_ssim). A finished run is
+person, sequence, window, frame, psnr, ssim, bicubic_psnr, bicubic_ssim); the flow nets the
+cached runs were given, ``results/flownets/`` (:data:`.cached.STORE`: on another machine, or
+after the dataset's cache is gone, a seed's later runs get the same flow net). A finished run is
 skipped on the next call (a record of another dataset or budget is refused, naming the file);
 a run interrupted during training resumes after its last finished epoch, from
 ``results/final/<run>.progress.pt``.
@@ -57,7 +59,7 @@ from ..paper import WINNER
 from ..profiles import PROFILES, Profile, get_profile
 from ..provenance import run_provenance
 from ..spec import FlowSpec, NetSpec
-from .cached import cube_cache, pretrained_flow_net
+from .cached import STORE, cube_cache, pretrained_flow_net
 from .flow_quality import flow_report
 from .loops import (
     CubeDataset,
@@ -161,11 +163,11 @@ def final_runs(profile: Profile, winner: dict | None = None,
 
 
 def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
-                  device: torch.device, progress: Path) -> dict:
-    """Stage 1 (the model's flow net, shared through the dataset's cache) + stage 2 on its
-    draft cubes, validated every epoch."""
+                  device: torch.device, progress: Path, store: Path) -> dict:
+    """Stage 1 (the model's flow net, shared through the dataset's cache, kept in ``store``)
+    + stage 2 on its draft cubes, validated every epoch."""
     budget = profile.final_flow or profile.search.ofr_pretrain
-    ofr, _ = pretrained_flow_net(model.flow, data, budget, run.seed, device)
+    ofr, _ = pretrained_flow_net(model.flow, data, budget, run.seed, device, store)
     model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
     path, meta = cube_cache(model.flow, data, budget, run.seed,
@@ -244,7 +246,7 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
           f"epochs x {budget.iters_per_epoch} steps", flush=True)
     start = time.perf_counter()
     if run.protocol == "cached" and hasattr(model, "ofr"):
-        stages = _train_cached(run, model, data, profile, device, progress)
+        stages = _train_cached(run, model, data, profile, device, progress, out / STORE)
     else:
         windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
                               all_hr=True, centre_only=run.centre_only)
