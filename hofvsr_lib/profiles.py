@@ -6,7 +6,8 @@
 * ``evidence``: the ``cpu`` run extended in the same results folder: 4,000-step final runs on
   an uncompressed schedule, 3 seeds (each its own flow nets), the joint protocol beside the
   cached one, the centre-frame and DIS-flow ablations: Table 3 with confidence intervals, the
-  budget table; then the whole network's search against latency (beyond the paper); many
+  budget table; then the whole network's search against latency and its picks trained as
+  evidence (beyond the paper); many
   hours on 2 CPU cores, resumable across sessions.
 * ``paper``: the paper's budget (40 trials x 20 epochs per strategy, 32 h cap, 200-epoch final
   training); for GPUs.
@@ -251,7 +252,8 @@ PROFILES: dict[str, Profile] = {
         # steps: about 10 min at 320x3, already cached by the paper's searches, less when
         # narrower) and its draft cubes cached (minutes), each candidate timed (about 30 s: 12
         # rounds at 36x36 and 128x128 beside ACCV-2018), then trained (about 1 min): 1 to 2
-        # hours per strategy, the cap a safety net
+        # hours per strategy, the cap a safety net; then its 3 picks (``picks``) trained as
+        # the final runs are, every seed (notebook 11)
         whole=WholeSearchProfile(max_trials=14, max_duration="3h",
                                  values={"flow_width": (32, 64, 128, 320),
                                          "flow_blocks": (1, 3)}),
