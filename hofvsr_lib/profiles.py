@@ -7,8 +7,7 @@
   an uncompressed schedule, 3 seeds (each its own flow nets), the joint protocol beside the
   cached one, the centre-frame and DIS-flow ablations: Table 3 with confidence intervals, the
   budget table; then the whole network's search against latency and its picks trained as
-  evidence (beyond the paper); many
-  hours on 2 CPU cores, resumable across sessions.
+  evidence (beyond the paper); many hours on 2 CPU cores, resumable across sessions.
 * ``paper``: the paper's budget (40 trials x 20 epochs per strategy, 32 h cap, 200-epoch final
   training); for GPUs.
 """
