@@ -37,7 +37,8 @@ def test_a_measured_rebuild_is_declared_and_accepted(face_data, tmp_path, monkey
     measured = equivalence.declare_equivalent(face_data, tmp_path, scores)
     assert measured["same_windows"] and measured["max_abs_db"] < 1e-4
     assert equivalence.declared(RECORDED, current, tmp_path)
-    assert not equivalence.declared(current, RECORDED, tmp_path)  # one way: recorded -> rebuilt
+    assert equivalence.declared(current, RECORDED, tmp_path)  # a measured pair, either way round
+    assert not equivalence.declared(current, "0" * 64, tmp_path)
     row = dataset.trained_on(tmp_path, current).loc["final run hofvsr_64_5_64_seed0"]
     assert row["rebuilt"] and row["same as this dataset"]  # the dataset chapter says so
     monkeypatch.setattr(equivalence, "COMMITTED", tmp_path)

@@ -34,11 +34,13 @@ WINDOW_KEY = ["person", "sequence", "frame"]
 
 
 def declared(recorded: str, current: str, results: Path | None = None) -> bool:
-    """Whether ``results`` (default: the repository's) declares the dataset of manifest
-    ``current`` a measured rebuild of the one of ``recorded``."""
+    """Whether ``results`` (default: the repository's) declares the datasets of manifests
+    ``recorded`` and ``current`` measured rebuilds of each other. Either way round: the
+    measurement (the same test windows, bicubic PSNR equal within the tolerance) is
+    symmetric, so results made on a rebuild also hold on the dataset it rebuilt."""
     path = (results or COMMITTED) / EQUIVALENT
     entries = json.loads(path.read_text())["entries"] if path.is_file() else []
-    return any(e["recorded"] == recorded and e["rebuilt"] == current for e in entries)
+    return any({e["recorded"], e["rebuilt"]} == {recorded, current} for e in entries)
 
 
 def compare_rebuild(data: str | Path, scores: pd.DataFrame) -> dict:
