@@ -82,7 +82,7 @@ def declare_equivalent(data: str | Path, results: str | Path, scores_csv: str | 
         raise ValueError(f"{data} is not a rebuild of dataset {recorded[:8]}: {measured}")
     path = Path(results) / EQUIVALENT
     entries = json.loads(path.read_text())["entries"] if path.is_file() else []
-    if not any(e["recorded"] == recorded and e["rebuilt"] == current for e in entries):
+    if not declared(recorded, current, Path(results)):
         entries.append({"recorded": recorded, "rebuilt": current, "measured_with": str(
             scores_csv.relative_to(Path(results))) if scores_csv.is_relative_to(Path(results))
             else scores_csv.name, **measured, "machine": machine_info(),
