@@ -6,14 +6,25 @@ import sys
 
 import pandas as pd
 import pytest
-from tiny_search import os_chosen_port
+from tiny_search import leftovers, os_chosen_port
 
 from hofvsr_lib.profiles import get_profile
+from hofvsr_lib.report import budget, claims, table3
 from hofvsr_lib.report.front import plane, target_checks, targets_on_test
 from hofvsr_lib.reproduce import STEPS
+from hofvsr_lib.search.launcher import run_search
+from hofvsr_lib.search.records import TrialRecords, read_provenance, table2
 from hofvsr_lib.search.references import measure_references
-from hofvsr_lib.spec import NetSpec
-from hofvsr_lib.training.final import PAPER_NETWORKS
+from hofvsr_lib.search.space import OBJECTIVES, SPACES, score, validate_config
+from hofvsr_lib.spec import FlowSpec, NetSpec, SRSpec
+from hofvsr_lib.training.final import (
+    PAPER_NETWORKS,
+    final_records,
+    final_runs,
+    read_scores,
+    train_all,
+    train_run,
+)
 
 
 # takes several minutes on 2 cores: NNI start-up and papermill kernels dominate; `make test`
@@ -97,6 +108,112 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert (results / "figures" / "picks_learning_curves.png").exists()
     targets = targets_on_test(results)
     assert len(targets) == 3 and targets["target"].str.contains("HO-FVSR").sum() == 2
+    _check_searches(results)
+    _check_whole_search(results, dirs["data"])
+    _check_final_runs(results, dirs["data"])
+
+
+def _check_searches(results):
+    """The paper's three searches, real NNI experiments: every trial's record, the provenance
+    and NNI's own database, no process left behind, their columns of Table 2."""
+    epochs = get_profile("smoke").search.trial.epochs
+    for strategy in ("tpe", "random", "smac"):
+        sdir = results / "search" / strategy
+        rows = list(TrialRecords(sdir / "trials.csv").rows.values())
+        assert {r["status"] for r in rows} <= {"SUCCEEDED", "EARLY_STOPPED"}, strategy
+        for r in rows:
+            validate_config(r)
+            assert int(r["params"]) > 432_576 and float(r["gflops"]) > 1.8
+        for r in (r for r in rows if r["status"] == "SUCCEEDED"):
+            assert len(json.loads(r["epoch_psnr"])) == epochs and float(r["final_psnr"]) > 0
+        prov = read_provenance(sdir / "provenance.json")
+        assert prov["sessions"][-1]["status"] == "DONE" and prov["versions"]["nni"] == "3.0"
+        assert (sdir / "nni" / prov["sessions"][-1]["experiment_id"] / "db" /
+                "nni.sqlite").exists()
+        row = table2(results / "search").set_index("search").loc[strategy]
+        assert row["networks"] >= 1 and row["epochs"] == epochs
+    assert not leftovers(str(results)), "processes left behind"
+
+
+def _check_whole_search(results, data):
+    """SMAC's two-objective search of the whole network: each trial timed (latency stored per
+    spec) and trained on its flow's cubes; running it again finds it complete."""
+    sdir = results / "search" / "smac-whole"
+    rows = list(TrialRecords(sdir / "trials.csv", "whole").rows.values())
+    timings = json.loads((sdir / "latency.json").read_text())["entries"]
+    assert any(r["status"] == "SUCCEEDED" for r in rows)
+    for r in (r for r in rows if r["status"] == "SUCCEEDED"):
+        spec = NetSpec.of(validate_config(r, SPACES["whole"]))
+        assert float(r["score"]) == pytest.approx(score(float(r["final_psnr"]),
+                                                        float(r["latency_ratio"])))
+        assert any(NetSpec.of(t["spec"]) == spec for t in timings)
+        assert json.loads(r["latency_ms"])["36"] > 0
+    prov = read_provenance(sdir / "provenance.json")
+    assert prov["space"] == "whole" and prov["objective"]["objectives"] == OBJECTIVES
+    assert prov["objective"]["lambda_db_per_2x"] == 0.5
+    assert prov["sessions"][-1]["status"] == "DONE" and "ofr_cache" not in prov
+    again = run_search("smac", "smoke", results / "search", data, port=os_chosen_port(),
+                       space="whole")
+    assert len(again["sessions"]) == len(prov["sessions"])  # complete: nothing run again
+
+
+def _check_final_runs(results, data):
+    """The smoke profile's final runs (seeds, joint beside cached, the ablations): a validation
+    point per epoch, per-window test scores, Table 3 with intervals, claims with their budget,
+    the budget table; a second run retrains nothing; a single-frame pick trains as evidence."""
+    profile = get_profile("smoke")
+    runs = final_runs(profile)
+    variants = {r.variant for r in runs}
+    assert {"hofvsr_64_5_64", "hofvsr_64_5_64_centre_only", "tip_joint", "accv_joint"} <= variants
+    assert {r.seed for r in runs if r.variant == "tip"} == {0, 1}
+    assert {r.seed for r in runs if r.variant == "tip_joint"} == {0}
+    records = [r for r in final_records(results) if not r["pick"]]
+    assert len(records) == len(runs)
+    for rec in records:  # a validation point per epoch: the learning curve
+        assert [h["epoch"] for h in rec["history"]] == list(range(1, rec["epochs"] + 1))
+        assert all("psnr" in h for h in rec["history"])
+    ho = read_scores(results, "hofvsr_64_5_64")
+    assert sorted(ho["seed"].unique()) == [0, 1]
+    assert list(ho.columns) == ["seed", "person", "sequence", "window", "frame", "psnr", "ssim",
+                                "bicubic_psnr", "bicubic_ssim"]
+    t = pd.read_csv(results / "table3.csv").set_index("variant")
+    assert t.loc["tip_joint", "seeds"] == 1 and t.loc["bicubic", "params"] == 0
+    assert t.loc["tip", "params"] == 1_047_617
+    assert t.loc["hofvsr_64_5_64_dis", "model"] == "HO-FVSR (64, 5, 64), DIS flow"
+    verdicts = claims.claims_table(results)
+    assert {v.split(" at ")[0] for v in verdicts["verdict"]} <= {"confirmed", "refuted",
+                                                                  "undecided"}
+    joint = verdicts[verdicts.index.str.contains("jointly")]  # PSNR and SSIM
+    assert len(joint) == 4 and joint["verdict"].str.contains("1 seed").all()
+
+    gaps = budget.budget_table(records)  # HO-FVSR minus each baseline, seed by seed
+    assert list(gaps["steps"]) == [1, 2]  # smoke: 2 epochs of 1 step
+    last = {(r["variant"], r["seed"]): r["history"][-1]["psnr"] for r in records}
+    assert gaps["minus TIP-2020 (dB)"].iloc[-1] == pytest.approx(
+        sum(last["hofvsr_64_5_64", s] - last["tip", s] for s in (0, 1)) / 2)
+    assert "1 to 2 steps" in budget.budget_summary(records)
+    assert {r["lr_schedule"] for r in records} == {"compressed"}
+
+    stamp = {p.name: p.stat().st_mtime_ns for p in (results / "checkpoints").glob("*.pt")}
+    speed = (results / "table3_speed.json").read_text()
+    train_all(data, profile, results)  # a second run: nothing retrained
+    table3.measure_table3(results, "smoke")  # a re-render: speed not re-measured
+    assert stamp == {p.name: p.stat().st_mtime_ns for p in (results / "checkpoints").glob("*.pt")}
+    assert (results / "table3_speed.json").read_text() == speed
+
+    # picks of the whole-network search: every seed, their own names; one that is a run
+    # already (HO-FVSR's SR net on DIS flow: the ablation) is not trained twice
+    single = NetSpec(SRSpec(32, 1, 32), FlowSpec("none"))
+    extra = final_runs(profile, picks=[single.flat(), NetSpec(flow=FlowSpec("dis")).flat()])
+    extra = extra[len(runs):]
+    assert [(r.variant, r.seed, r.pick) for r in extra] == [
+        ("hofvsr_32_1_32_noflow", 0, True), ("hofvsr_32_1_32_noflow", 1, True)]
+    picked = [train_run(r, data, profile, results) for r in extra]
+    assert "flow" not in picked[0] and picked[0]["display"] == single.display
+    t = table3.measure_table3(results, "smoke").set_index("variant")
+    assert t.loc["hofvsr_32_1_32_noflow", "seeds"] == 2
+    assert t.loc["hofvsr_32_1_32_noflow", "ho_reference"] == "hofvsr_64_5_64"
+    assert t.loc["hofvsr_32_1_32_noflow", "params"] < t.loc["hofvsr_64_5_64", "params"]
 
 
 def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):

@@ -1,5 +1,6 @@
 """The whole-network search (issue 21): its space, trials timed before they are trained on
-their own flow's draft cubes, latency stored per spec, SMAC with two objectives, a real search."""
+their own flow's draft cubes, latency stored per spec, SMAC with two objectives. (A real whole
+search under NNI: the smoke reproduction, tests/test_reproduce.py.)"""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ import math
 from dataclasses import replace
 
 import pytest
-from tiny_search import PORT, TINY, TINY_TRIAL, leftovers
+from tiny_search import TINY, TINY_TRIAL
 
 from hofvsr_lib.search import launcher
 from hofvsr_lib.search.latency import measured_latency
-from hofvsr_lib.search.records import COLUMNS, TIMED_COLUMNS, TrialRecords, columns
+from hofvsr_lib.search.records import COLUMNS, TIMED_COLUMNS, columns
 from hofvsr_lib.search.space import (
     OBJECTIVES,
     PAPER_SPACES,
     SEARCH_SPACE,
-    SPACES,
     WHOLE_SEARCH_SPACE,
     narrowed,
     network_count,
@@ -152,34 +152,3 @@ def test_smac_with_two_objectives(tmp_path):
     assert sorted(v.cost for v in resumed.smac.runhistory._data.values()) == sorted(
         [*expected, [-30.5, 3.0]])
     assert validate_config(resumed.generate_parameters(6), WHOLE_SEARCH_SPACE)
-
-
-def test_real_whole_network_search(search_root, face_data):
-    """SMAC's two-objective search under NNI: each trial timed and trained on its flow's
-    cubes, the records with the timed columns, the provenance with the objectives; a resume
-    of the finished search is complete. (The named networks beside it, the plane and the
-    picks: the smoke reproduction, tests/test_reproduce.py.)"""
-    prov = launcher.run_search("smac", TINY, search_root, face_data, port=PORT + 60,
-                               space="whole")
-    sdir = search_root / "smac-whole"
-    records = TrialRecords(sdir / "trials.csv", "whole")
-    rows = list(records.rows.values())
-    assert [r["status"] for r in rows] == ["SUCCEEDED"] * 2
-    timings = json.loads((sdir / "latency.json").read_text())["entries"]
-    for r in rows:
-        spec = NetSpec.of(validate_config(r, SPACES["whole"]))
-        assert spec.sr == SRSpec(32, int(r["n_res_blocks"]), 32)
-        assert float(r["score"]) == pytest.approx(score(float(r["final_psnr"]),
-                                                        float(r["latency_ratio"])))
-        assert any(NetSpec.of(t["spec"]) == spec for t in timings)
-        assert len(json.loads(r["epoch_psnr"])) == 2 and json.loads(r["latency_ms"])["36"] > 0
-    assert prov["space"] == "whole" and prov["networks"] == 3 * 8
-    assert prov["objective"]["objectives"] == OBJECTIVES
-    assert prov["objective"]["lambda_db_per_2x"] == 0.5
-    assert prov["profile"]["search"]["max_trials"] == TINY.whole.max_trials
-    assert prov["sessions"][-1]["status"] == "DONE" and "ofr_cache" not in prov
-    assert not leftovers(str(search_root)), "processes left behind"
-    again = launcher.run_search("smac", TINY, search_root, face_data, port=PORT + 60,
-                                space="whole")
-    assert len(again["sessions"]) == len(prov["sessions"])  # complete: nothing run again
-
