@@ -17,7 +17,8 @@ env:
 test: env
 	-sh tools/install_sshd.sh
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python tools/run_tests.py  # the suite, the smoke reproduction beside it
+	$(VENV)/bin/python -m pytest -m "not reproduction" --durations=25
+	$(VENV)/bin/python -m pytest -m reproduction --durations=5
 
 # NNI's remote (SSH) training service against a throw-away sshd on 127.0.0.1
 remote-check: env
