@@ -157,8 +157,9 @@ def _shown(path: Path) -> str:
 def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
     """What the book's reader sees of an executed notebook: no machine path (papermill records
     where it read and wrote it); no parameter cells (the default one and papermill's injected
-    one) and no cell without output (imports, set-up) on the page; the code of the others
-    folded under its output; and a search chapter's title and figure labels naming its
+    one) and no cell without output (imports, set-up) on the page; a cell that only logs
+    (training and search progress) folded with its log; the code of the others folded under
+    its output; and a search chapter's title and figure labels naming its
     strategy (one notebook, three chapters)."""
     import nbformat
 
@@ -174,6 +175,8 @@ def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
             cell.id = "injected-parameters"  # papermill draws a new id every run
         if {"parameters", "injected-parameters"} & set(tags) or not cell.outputs:
             tags.append("remove-cell")  # plumbing: nothing for the reader
+        elif all(o.output_type == "stream" for o in cell.outputs):
+            tags.append("hide-cell")  # a log (progress bars, epochs): code and log folded
         else:
             tags.append("hide-input")  # the output on the page, the code one click away
     if strategy:

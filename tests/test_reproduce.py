@@ -217,8 +217,9 @@ def _check_final_runs(results, data):
 
 
 def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
-    """No parameter or output-less cells on the page, code folded under its output, no run
-    times, a fixed id for papermill's injected cell, paths relative to the repository."""
+    """No parameter or output-less cells on the page, code folded under its output, a log
+    folded with its code, no run times, a fixed id for papermill's injected cell, paths relative
+    to the repository."""
     import nbformat
 
     from hofvsr_lib.reproduce import ROOT, _tidy_executed
@@ -229,6 +230,8 @@ def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
                 nbformat.v4.new_code_cell("strategy = 'smac'",
                                           metadata={"tags": ["injected-parameters"]}),
                 nbformat.v4.new_code_cell("import pandas"),
+                nbformat.v4.new_code_cell("train()", outputs=[nbformat.v4.new_output(
+                    "stream", name="stderr", text="epoch 1: 100%|##########| 1/1\n")]),
                 nbformat.v4.new_code_cell("1 + 1", outputs=[nbformat.v4.new_output(
                     "execute_result", {"text/plain": "2"}, execution_count=1)],
                     metadata={"mystnb": {"figure": {"name": "fig-two", "caption": "Two."}}})]
@@ -245,9 +248,9 @@ def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
     assert tidy.cells[0].source.startswith("# Architecture search with SMAC\n")
     assert [c.metadata.get("tags") for c in tidy.cells[1:]] == [
         ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["remove-cell"],
-        ["hide-input"]]
+        ["hide-cell"], ["hide-input"]]
     assert tidy.cells[2].id == "injected-parameters"
-    assert tidy.cells[4].metadata["mystnb"]["figure"]["name"] == "fig-two-smac"  # one per chapter
+    assert tidy.cells[5].metadata["mystnb"]["figure"]["name"] == "fig-two-smac"  # one per chapter
     assert tidy.metadata["papermill"] == {"input_path": "notebooks/02.ipynb"}
     assert all(set(c.metadata["papermill"]) == {"status"} and "execution" not in c.metadata
                for c in tidy.cells)
