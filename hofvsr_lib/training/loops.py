@@ -38,7 +38,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler, Subset
 from tqdm import tqdm
 
 from ..atomic import replacing
-from ..devices import resolve_device
+from ..devices import place, resolve_device
 from ..metrics import psnr, shave_border, ssim
 from ..models.losses import sofvsr_loss
 from ..profiles import TrainProfile
@@ -164,7 +164,7 @@ def cache_draft_cubes(model: nn.Module, dataset: Dataset, batch_size: int = 16,
     Returns ``{"cubes": (N, C, h, w), "hr": (N, 1, 4h, 4w)}`` in float16 on the CPU.
     """
     device = resolve_device(device)
-    model = model.to(device).eval()
+    model = place(model, device).eval()
     cubes, hrs = [], []
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
     for lr, hr in tqdm(loader, desc=desc, leave=False):
@@ -329,7 +329,7 @@ def train_joint(model: nn.Module, train_set: Dataset, profile: TrainProfile,
     ``(lr (3,1,h,w), hr_centre (1,4h,4w))``.
     """
     device = resolve_device(device)
-    model.to(device).train()
+    place(model, device).train()
 
     def step(batch: list[torch.Tensor]) -> torch.Tensor:
         lr, hr = batch
@@ -354,7 +354,7 @@ def pretrain_ofr(model: nn.Module, train_set: Dataset, profile: TrainProfile,
     ``"kept": true``). ``train_set`` yields ``(lr (3,1,p,p), hr (3,1,4p,4p))``.
     """
     device = resolve_device(device)
-    model.to(device).train()
+    place(model, device).train()
     evaluations = [0]
     best: dict = {"ratio": math.inf, "epoch": 0, "state": None}
 
@@ -391,7 +391,7 @@ def train_sr(sr_net: nn.Module, train_set: Dataset, profile: TrainProfile,
     """Train an ``SRNet`` alone (MSE) on cached draft cubes (:class:`CubeDataset` items);
     ``progress``: resume file, as in :func:`_fit`."""
     device = resolve_device(device)
-    sr_net.to(device).train()
+    place(sr_net, device).train()
 
     def step(batch: list[torch.Tensor]) -> torch.Tensor:
         cube, hr = batch
