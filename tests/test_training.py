@@ -1,4 +1,5 @@
-"""Training helpers: draft-cube augmentation is exact (phase channels permuted correctly)."""
+"""Training helpers: draft-cube augmentation is exact (phase channels permuted correctly); on a
+CPU the weights train channels-last and their checkpoint loads in the default layout."""
 
 import itertools
 
@@ -83,3 +84,22 @@ def test_batch_stream_is_reproducible_with_loading_processes(workers):
     a, b = first_batches(0), first_batches(0)
     assert torch.equal(a, b)
     assert not torch.equal(a, first_batches(1))
+
+
+def test_a_network_placed_on_the_cpu_trains_channels_last_and_its_checkpoint_loads_anywhere(
+        tmp_path):
+    from hofvsr_lib.devices import place
+    from hofvsr_lib.models import build_model, load_checkpoint, save_checkpoint
+
+    model = place(build_model("hofvsr", res_channels=32, n_res_blocks=1, up_channels=32),
+                  torch.device("cpu"))
+    convs = [m.weight for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    x = torch.rand(2, 3, 1, 16, 20)
+    loss = model(x)[0].mean()
+    loss.backward()  # a training step's gradients in the same layout
+    assert all(w.grad.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    save_checkpoint(tmp_path / "net.pt", model)
+    loaded, _ = load_checkpoint(tmp_path / "net.pt")  # the default layout, the same network
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model.eval()(x), atol=1e-5, rtol=1e-5)
