@@ -158,9 +158,9 @@ def _tidy_executed(executed: Path, strategy: str | None = None) -> None:
     """What the book's reader sees of an executed notebook: no machine path (papermill records
     where it read and wrote it); no parameter cells (the default one and papermill's injected
     one) and no cell without output (imports, set-up) on the page; a cell that only logs
-    (training and search progress) folded with its log; the code of the others folded under
-    its output; and a search chapter's title and figure labels naming its
-    strategy (one notebook, three chapters)."""
+    (training and search progress) folded, code and log; the code of the others folded under
+    its output; and a search chapter's title and figure labels naming its strategy (one
+    notebook, three chapters)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
