@@ -34,3 +34,11 @@ def test_settled_compares_the_mean_gap_over_the_last_quarter_of_each_budget():
     assert math.isnan(short["tip"])  # one evaluation: no half budget to compare with
     summary = budget.budget_summary([ho, tip])
     assert "TIP-2020: not settled (moved +0.30 dB from 400 to 800 steps)" in summary
+    # the runs trained on to a longer budget: a table of their own
+    longer = [_record("hofvsr_64_5_64_long", 2, [30.0] * 16, "HO-FVSR, long budget"),
+              _record("tip_long", 2, [30.25] * 16, "TIP-2020, long budget")]
+    table = budget.budget_table([ho, tip, *longer], against=("tip",), suffix=budget.LONG)
+    assert table["steps"].iloc[-1] == 1600
+    assert table["minus TIP-2020, long budget (dB)"].tolist() == pytest.approx([-0.25] * 5)
+    assert "settled (moved +0.00 dB from 800 to 1,600 steps)" in budget.budget_summary(
+        [ho, tip, *longer], suffix=budget.LONG)

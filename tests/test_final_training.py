@@ -1,5 +1,6 @@
 """Final training: the paper profile's joint protocol, resumption without retraining, runs on
-another dataset or budget refused. On the library's default device: CUDA where present (with
+another dataset or budget refused, a run trained on to a longer budget from where its final
+run ended. On the library's default device: CUDA where present (with
 background data loading), else the CPU. (A profile's extra runs, seeds, joint beside cached and
 the ablations, into Table 3, the claims and the budget table: the smoke reproduction,
 tests/test_reproduce.py, which trains them anyway.)"""
@@ -15,8 +16,10 @@ from hofvsr_lib.devices import resolve_device
 from hofvsr_lib.models import load_checkpoint
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
+from hofvsr_lib.report import table3
 from hofvsr_lib.training.final import (
     FinalRun,
+    final_runs,
     read_scores,
     train_run,
 )
@@ -66,3 +69,30 @@ def test_joint_final_training_writes_record_and_checkpoint_and_resumes(small_dat
     longer = replace(JOINT, final=replace(JOINT.final, epochs=3))  # another budget: refused
     with pytest.raises(ValueError, match="was trained for 2 x 2 steps"):
         train_run(run, small_data, longer, tmp_path)
+
+
+def test_a_run_trained_on_to_a_longer_budget_goes_on_from_where_its_final_run_ended(small_data,
+                                                                                      tmp_path):
+    final = TrainProfile(epochs=2, iters_per_epoch=2, batch_size=2, lr_patch=16, eval_windows=3,
+                         train_windows=8, bicubic_residual=True, lr_milestones=(1000,))
+    profile = replace(get_profile("smoke"), final=final, long_final=replace(final, epochs=3),
+                      final_seeds=2, joint=None, centre_only_ablation=False,
+                      dis_flow_ablation=False)
+    longer = [r for r in final_runs(profile) if r.long]
+    assert [(r.variant, r.seed) for r in longer] == [
+        ("hofvsr_64_5_64_long", 1), ("tip_long", 1), ("accv_long", 1)]  # the last seed's
+
+    run = FinalRun("hofvsr_64_5_64", "hofvsr", WINNER.config(), "cached", 1)
+    record = train_run(run, small_data, profile, tmp_path)
+    handed = tmp_path / "final" / "hofvsr_64_5_64_long_seed1.progress.pt"
+    assert handed.is_file() and not (tmp_path / "final" / f"{run.run_id}.progress.pt").exists()
+    long = train_run(replace(run, long=True), small_data, profile, tmp_path)
+    assert long["history"][:2] == record["history"]  # its first epochs are the final run's
+    assert [h["epoch"] for h in long["history"]] == [1, 2, 3] and long["epochs"] == 3
+    assert long["long"] and long["display"] == "HO-FVSR (64, 5, 64), long budget"
+    assert long["psnr"] != record["psnr"] and not handed.exists()
+    assert len(read_scores(tmp_path, "hofvsr_64_5_64_long")) == long["test_windows"]
+    assert table3.reference({**long, "variant": "tip_long"}) == "hofvsr_64_5_64_long"
+    assert replace(run, seed=0, long=True) not in final_runs(profile)  # seed 0 hands nothing on
+    with pytest.raises(ValueError, match="the same learning-rate drops"):
+        final_runs(replace(profile, long_final=replace(final, epochs=3, lr_milestones=None)))

@@ -9,7 +9,9 @@ from one evaluation to the next at a constant learning rate, so that test compar
 averaged over the last quarter of each budget (:data:`WINDOW`: the evaluations from 3/4 of the
 budget to its end, against those from 3/8 to 1/2 of it). Only a schedule that is not
 compressed into the budget (``TrainProfile.lr_milestones``) makes a curve's early points what a
-shorter run would have reached; the table says which schedule its runs had.
+shorter run would have reached; the table says which schedule its runs had. The runs trained on
+to a profile's longer budget (``Profile.long_final``, variants ending in :data:`LONG`) have a
+table of their own (``suffix=LONG``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .table3 import HO
 SETTLED_DB = 0.05
 WINDOW = 0.25  # the share of a budget, at its end, whose evaluations the settled test averages
 AGAINST = ("tip", "accv")
+LONG = "_long"  # the variants' suffix of the runs trained on to the longer budget
 
 
 def _curves(records: list[dict], variant: str) -> dict[int, dict[int, float]]:
@@ -60,11 +63,12 @@ def _gaps(records: list[dict], reference: str,
 
 
 def budget_table(records: list[dict], reference: str = HO,
-                 against: tuple[str, ...] = AGAINST) -> pd.DataFrame:
+                 against: tuple[str, ...] = AGAINST, suffix: str = "") -> pd.DataFrame:
     """One row per step (the first evaluation, its doublings, half the last step, the last):
     for each network of ``against`` the mean over common seeds of ``reference`` minus it (dB),
-    with the seeds' lowest and highest gaps. Empty when the reference has no runs."""
-    columns = _gaps(records, reference, against)
+    with the seeds' lowest and highest gaps; ``suffix`` is added to every variant (:data:`LONG`:
+    the longer budget's runs). Empty when the reference has no runs."""
+    columns = _gaps(records, reference + suffix, tuple(a + suffix for a in against))
     if not columns:
         return pd.DataFrame()
     steps = sorted(set.intersection(*(set(g.index) for g, _ in columns.values())))
@@ -80,12 +84,13 @@ def budget_table(records: list[dict], reference: str = HO,
 
 
 def settled(records: list[dict], reference: str = HO,
-            against: tuple[str, ...] = AGAINST) -> dict[str, float]:
+            against: tuple[str, ...] = AGAINST, suffix: str = "") -> dict[str, float]:
     """Per network, how far its seed-mean gap moved over the last doubling: its mean over the
     evaluations in the last :data:`WINDOW` of the budget minus its mean over the same share
     of half the budget; NaN where half the budget has no evaluation in that share."""
     moved = {}
-    for other, (gaps, _) in _gaps(records, reference, against).items():
+    for other, (gaps, _) in _gaps(records, reference + suffix,
+                                  tuple(a + suffix for a in against)).items():
         mean, total = gaps.mean(axis=1), gaps.index.max()
         late = mean[mean.index >= (1 - WINDOW) * total]
         early = mean[(mean.index >= (1 - WINDOW) * total / 2) & (mean.index <= total / 2)]
@@ -93,13 +98,14 @@ def settled(records: list[dict], reference: str = HO,
     return moved
 
 
-def budget_summary(records: list[dict]) -> str:
-    """A sentence on whether the gaps settled, with the budget and the schedule it ran on."""
-    table = budget_table(records)
+def budget_summary(records: list[dict], suffix: str = "") -> str:
+    """A sentence on whether the gaps settled, with the budget and the schedule it ran on
+    (``suffix``: as in :func:`budget_table`)."""
+    table = budget_table(records, suffix=suffix)
     if table.empty:
         return "No final run of HO-FVSR to compare."
-    moved = settled(records)
-    run = next(r for r in records if r["variant"] == HO)
+    moved = settled(records, suffix=suffix)
+    run = next(r for r in records if r["variant"] == HO + suffix)
     total = int(table["steps"].iloc[-1])
     parts = [f"{name}: {'settled' if abs(m) < SETTLED_DB else 'not settled'} "
              f"(moved {m:+.2f} dB from {total // 2:,} to {total:,} steps)"

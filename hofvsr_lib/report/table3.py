@@ -67,8 +67,9 @@ def _network_runs(results: Path) -> dict[str, dict]:
 
 
 def reference(record: dict) -> str:
-    """The HO-FVSR variant a run is compared with: the one of its protocol."""
-    return HO + ("_joint" if record["protocol"] == "joint" else "")
+    """The HO-FVSR variant a run is compared with: the one of its protocol and budget."""
+    return (HO + ("_joint" if record["protocol"] == "joint" else "")
+            + ("_long" if record.get("long") else ""))
 
 
 def budget(record: dict, seeds: list[int]) -> dict:

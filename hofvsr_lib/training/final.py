@@ -18,8 +18,10 @@ Two protocols, chosen by the profile (``Profile.final_mode``):
 A profile can add runs (:func:`final_runs`): more seeds (``final_seeds``; each seed trains its
 own stage-1 flow net, so a seed varies the whole cached protocol), the three video networks
 trained jointly beside the cached protocol (``joint``), HO-FVSR fed the centre frame alone
-(``centre_only_ablation``), and HO-FVSR's SR net fed draft cubes aligned by OpenCV's DIS flow
-instead of its flow net (``dis_flow_ablation``: what a classical flow buys). Each run is
+(``centre_only_ablation``), HO-FVSR's SR net fed draft cubes aligned by OpenCV's DIS flow
+instead of its flow net (``dis_flow_ablation``: what a classical flow buys), and the last seed's
+three video networks trained on to a longer budget (``long_final``: variant ``<network>_long``,
+which goes on from the state its final run hands over at its end). Each run is
 evaluated on the validation persons after every epoch (the learning curves) and, once trained,
 scored window by window on the test persons.
 
@@ -56,7 +58,7 @@ from ..data.manifest import check_same_dataset, manifest_sha256
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
 from ..models import DISPLAY_NAMES, build_model, save_checkpoint
 from ..paper import WINNER
-from ..profiles import PROFILES, Profile, get_profile
+from ..profiles import PROFILES, Profile, TrainProfile, get_profile
 from ..provenance import run_provenance
 from ..spec import FlowSpec, NetSpec
 from .cached import STORE, cube_cache, pretrained_flow_net
@@ -96,8 +98,9 @@ def display_name(key: str, name: str, config: dict) -> str:
 
 @dataclass(frozen=True)
 class FinalRun:
-    """One training of one network: protocol, seed, whether it sees only the centre, and
-    whether it is a pick of the whole-network search (:func:`~..report.front.picks`)."""
+    """One training of one network: protocol, seed, whether it sees only the centre, whether
+    it is a pick of the whole-network search (:func:`~..report.front.picks`), and whether it
+    is trained on to the profile's longer budget (``long_final``)."""
 
     key: str  # network key of :func:`final_networks`, or a pick's slug
     name: str  # model name (``build_model``)
@@ -106,6 +109,7 @@ class FinalRun:
     seed: int
     centre_only: bool = False
     pick: bool = False
+    long: bool = False
 
     @property
     def variant(self) -> str:
@@ -113,7 +117,8 @@ class FinalRun:
         too: HO-FVSR's SR net on DIS flow is ``hofvsr_64_5_64_dis``) and the protocol's."""
         base = NetSpec.of(self.config).slug if self.name == "hofvsr" else self.key
         suffix = "_centre_only" if self.centre_only else ""
-        return f"{base}{suffix}" + ("_joint" if self.protocol == "joint" else "")
+        return (f"{base}{suffix}" + ("_joint" if self.protocol == "joint" else "")
+                + ("_long" if self.long else ""))
 
     @property
     def run_id(self) -> str:
@@ -123,14 +128,16 @@ class FinalRun:
     def display(self) -> str:
         base = display_name(self.key, self.name, self.config)
         extras = [x for x, on in (("centre frame only", self.centre_only),
-                                  ("joint", self.protocol == "joint")) if on]
+                                  ("joint", self.protocol == "joint"),
+                                  ("long budget", self.long)) if on]
         return base + (f", {', '.join(extras)}" if extras else "")
 
 
 def final_runs(profile: Profile, winner: dict | None = None,
                picks: list[dict] | None = None) -> list[FinalRun]:
     """Every run the profile asks for, in the order they are trained: the first seed of the
-    paper's networks (and the ablations), the joint runs, the other seeds, a searched winner
+    paper's networks (and the ablations), the joint runs, the other seeds, the last seed's
+    video networks trained on to ``long_final``, a searched winner
     (first seed only: it is the most expensive network and not one of the paper's), and last
     the whole-network search's ``picks`` (networks' flat fields, ``NetSpec.of``) with every
     seed; a pick that is one of the runs before it (HO-FVSR on DIS flow is the ablation) is
@@ -154,6 +161,12 @@ def final_runs(profile: Profile, winner: dict | None = None,
         runs += [FinalRun(k, *nets[k], "joint", seeds[0]) for k in VIDEO_NETWORKS]
     for seed in seeds[1:]:
         runs += seed_runs(seed)
+    if profile.long_final is not None and profile.final_mode == "cached":
+        if lr_milestones(profile.long_final) != lr_milestones(profile.final):
+            raise ValueError(f"profile {profile.name}: a longer run goes on from a final run's "
+                             "state, so both need the same learning-rate drops (absolute "
+                             "lr_milestones)")
+        runs += [FinalRun(k, *nets[k], "cached", seeds[-1], long=True) for k in VIDEO_NETWORKS]
     runs += [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
              if k not in PAPER_NETWORKS]
     variants = {r.variant for r in runs}
@@ -163,24 +176,24 @@ def final_runs(profile: Profile, winner: dict | None = None,
 
 
 def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
-                  device: torch.device, progress: Path, store: Path) -> dict:
+                  budget: TrainProfile, device: torch.device, progress: Path,
+                  handover: Path | None, store: Path) -> dict:
     """Stage 1 (the model's flow net, shared through the dataset's cache, kept in ``store``)
-    + stage 2 on its draft cubes, validated every epoch."""
-    budget = profile.final_flow or profile.search.ofr_pretrain
-    ofr, _ = pretrained_flow_net(model.flow, data, budget, run.seed, device, store)
+    + stage 2 on its draft cubes for ``budget``, validated every epoch."""
+    flow_budget = profile.final_flow or profile.search.ofr_pretrain
+    ofr, _ = pretrained_flow_net(model.flow, data, flow_budget, run.seed, device, store)
     model.ofr.load_state_dict(ofr.ofr.state_dict())
     model.ofr.requires_grad_(False)
-    path, meta = cube_cache(model.flow, data, budget, run.seed,
-                            {"train": profile.final.train_windows,
-                             "val": profile.final.eval_windows},
+    path, meta = cube_cache(model.flow, data, flow_budget, run.seed,
+                            {"train": budget.train_windows, "val": budget.eval_windows},
                             run.centre_only, device)
     splits, _ = load_cube_cache(path)
     train_set = CubeDataset(splits["train"]["cubes"], splits["train"]["hr"],
-                            lr_patch=profile.final.lr_patch, augment=True)
+                            lr_patch=budget.lr_patch, augment=True)
     val_set = CubeDataset(splits["val"]["cubes"], splits["val"]["hr"])
     seed_everything(run.seed)
-    history = train_sr(model.sr, train_set, profile.final, val_set, device=device,
-                       seed=run.seed, callback=_report, progress=progress)
+    history = train_sr(model.sr, train_set, budget, val_set, device=device, seed=run.seed,
+                       callback=_report, progress=progress, handover=handover)
     model.ofr.requires_grad_(True)
     return {"ofr_history": meta["ofr_history"], "ofr_seconds": meta["ofr_pretrain_s"],
             "cube_cache_seconds": meta["cache_s"], "history": history}
@@ -223,8 +236,11 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data, out = Path(data), Path(out)
     record_path = out / "final" / f"{run.run_id}.json"
-    budget = profile.joint if run.protocol == "joint" and profile.final_mode != "joint" \
-        else profile.final
+    budget = profile.final
+    if run.long:
+        budget = profile.long_final
+    elif run.protocol == "joint" and profile.final_mode != "joint":
+        budget = profile.joint
     if record_path.exists() and run.seed in set(read_scores(out, run.variant)["seed"]):
         record = json.loads(record_path.read_text())
         check_same_dataset(record["provenance"].get("manifest_sha256"), data, record_path)
@@ -240,13 +256,17 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
               f"superseded by {profile.name}'s {asked[0]} x {asked[1]}", flush=True)
     device = resolve_device(device)
     progress = out / "final" / f"{run.run_id}.progress.pt"  # resumed after an interruption
+    longer = replace(run, long=True)  # trained on from this run's last state, if asked for
+    handover = (out / "final" / f"{longer.run_id}.progress.pt"
+                if not run.long and longer in final_runs(profile) else None)
     seed_everything(run.seed)
     model = build_model(run.name, bicubic_residual=budget.bicubic_residual, **run.config)
     print(f"== {run.display}, seed {run.seed}: {run.protocol} protocol, {budget.epochs} "
           f"epochs x {budget.iters_per_epoch} steps", flush=True)
     start = time.perf_counter()
     if run.protocol == "cached" and hasattr(model, "ofr"):
-        stages = _train_cached(run, model, data, profile, device, progress, out / STORE)
+        stages = _train_cached(run, model, data, profile, budget, device, progress, handover,
+                               out / STORE)
     else:
         windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
                               all_hr=True, centre_only=run.centre_only)
@@ -267,7 +287,7 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     record = {
         "run": run.run_id, "variant": run.variant, "key": run.key, "model": run.name,
         "display": run.display, "config": model.config, "protocol": run.protocol,
-        "seed": run.seed, "centre_only": run.centre_only, "pick": run.pick,
+        "seed": run.seed, "centre_only": run.centre_only, "pick": run.pick, "long": run.long,
         "epochs": budget.epochs,
         "iters_per_epoch": budget.iters_per_epoch, "batch_size": budget.batch_size,
         "lr_patch": budget.lr_patch, "lr_drops": lr_milestones(budget),

@@ -276,13 +276,15 @@ def _fit(params: list[nn.Parameter], step: Callable[[list[torch.Tensor]], torch.
          train_set: Dataset, profile: TrainProfile, device: torch.device, seed: int,
          evaluate_fn: Callable[[], dict] | None, callback: EpochCallback | None,
          desc: str, stop: Callable[[list[dict]], bool] | None = None,
-         progress: Path | None = None) -> list[dict]:
+         progress: Path | None = None, handover: Path | None = None) -> list[dict]:
     """Adam + TIP-style step decay (:func:`lr_milestones`); ``profile.epochs`` x
     ``iters_per_epoch`` steps, or fewer when ``stop(history)`` says so after an epoch.
 
     ``progress``: a file the run's state is saved to after every epoch and resumed from (the
     batches after a resume come from a stream seeded by the seed and the epoch); removed once
-    the run ends."""
+    the run ends. ``handover``: where the run's state is written when it ends, as the progress
+    file of a longer run that goes on from it (the same schedule, so that run's first epochs
+    are this one's)."""
     optimizer = torch.optim.Adam(params, lr=profile.lr)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, lr_milestones(profile),
                                                      gamma=0.1)
@@ -313,6 +315,8 @@ def _fit(params: list[nn.Parameter], step: Callable[[list[torch.Tensor]], torch.
             break
         if progress is not None and epoch < profile.epochs:
             _save_progress(progress, params, optimizer, scheduler, history)
+    if handover is not None:
+        _save_progress(handover, params, optimizer, scheduler, history)
     if progress is not None:
         progress.unlink(missing_ok=True)
     return history
@@ -387,9 +391,9 @@ def pretrain_ofr(model: nn.Module, train_set: Dataset, profile: TrainProfile,
 def train_sr(sr_net: nn.Module, train_set: Dataset, profile: TrainProfile,
              eval_set: Dataset | None = None, device: str | torch.device | None = None,
              seed: int = 0, callback: EpochCallback | None = None,
-             progress: Path | None = None) -> list[dict]:
+             progress: Path | None = None, handover: Path | None = None) -> list[dict]:
     """Train an ``SRNet`` alone (MSE) on cached draft cubes (:class:`CubeDataset` items);
-    ``progress``: resume file, as in :func:`_fit`."""
+    ``progress``, ``handover``: resume file and final state, as in :func:`_fit`."""
     device = resolve_device(device)
     place(sr_net, device).train()
 
@@ -399,4 +403,4 @@ def train_sr(sr_net: nn.Module, train_set: Dataset, profile: TrainProfile,
 
     evaluate_fn = None if eval_set is None else (lambda: evaluate(sr_net, eval_set, device=device))
     return _fit(list(sr_net.parameters()), step, train_set, profile, device, seed, evaluate_fn,
-                callback, "train SR", progress=progress)
+                callback, "train SR", progress=progress, handover=handover)
