@@ -1,10 +1,12 @@
 """A dataset rebuilt on another machine: measured against committed test scores, declared
 equal only when every test window's bicubic PSNR matches, and then accepted by the records'
-dataset check (hofvsr_lib/data/equivalence.py)."""
+dataset check; one call declares it against every dataset the runs were made on
+(hofvsr_lib/data/equivalence.py)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -53,3 +55,16 @@ def test_a_different_crop_is_not_a_rebuild(face_data, tmp_path):
     with pytest.raises(ValueError, match="not a rebuild of dataset ffffffff"):
         equivalence.declare_equivalent(face_data, tmp_path, scores)
     assert not (tmp_path / equivalence.EQUIVALENT).exists()
+
+
+def test_a_rebuild_is_declared_against_every_dataset_the_runs_were_made_on(face_data, tmp_path):
+    scores = _committed(tmp_path, face_data)
+    other = "e" * 64  # runs made on a second machine's build
+    shutil.copy(scores, tmp_path / "final" / "edsr_scores.csv")
+    (tmp_path / "final" / "edsr_seed0.json").write_text(
+        json.dumps({"provenance": {"manifest_sha256": other}}))
+    current = manifest_sha256(face_data)
+    assert set(equivalence.declare_rebuild(face_data, tmp_path)) == {RECORDED, other}
+    assert equivalence.declared(other, current, tmp_path)
+    assert equivalence.declared(RECORDED, current, tmp_path)
+    assert equivalence.declare_rebuild(face_data, tmp_path) == {}  # nothing left to measure

@@ -60,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     e.add_argument("--results", type=Path, default=Path("results"),
                    help="results folder whose dataset/equivalent.json gets the pair")
     e.add_argument("--scores", type=Path, default=None, help="a final run's test scores made "
-                   "on the recorded dataset (default: <results>/final/hofvsr_64_5_64_scores.csv)")
+                   "on the recorded dataset (default: those of each dataset the results' final "
+                   "runs were made on)")
     from hofvsr_lib.data import pack
 
     pack.add_arguments(sub.add_parser(
@@ -73,10 +74,11 @@ def run(args: argparse.Namespace) -> int:
     if args.dataset_command == "fetch":
         return _fetch(args.names or list(DEFAULT_SOURCES))
     if args.dataset_command == "equivalent":
-        from hofvsr_lib.data.equivalence import declare_equivalent
+        from hofvsr_lib.data.equivalence import declare_equivalent, declare_rebuild
 
-        scores = args.scores or args.results / "final" / "hofvsr_64_5_64_scores.csv"
-        print(json.dumps(declare_equivalent(args.data, args.results, scores), indent=1))
+        measured = declare_equivalent(args.data, args.results, args.scores) if args.scores \
+            else declare_rebuild(args.data, args.results)
+        print(json.dumps(measured, indent=1))
         return 0
     if args.dataset_command == "pack":
         from hofvsr_lib.data.pack import run as pack

@@ -10,7 +10,9 @@ build refuses it (:func:`~.manifest.check_same_dataset`).
 the same test windows (count, persons, sequences, frames), and bicubic's PSNR on each within
 :data:`TOLERANCE_DB` of the PSNR recorded when the results were made. When both hold, it adds
 the pair (recorded sha, rebuilt sha) with the measurement to ``<results>/dataset/
-equivalent.json``; :func:`declared` is what the check reads. A crop cut elsewhere moves
+equivalent.json``; :func:`declared` is what the check reads. :func:`declare_rebuild` does so
+against every dataset a results folder's final runs were made on (runs made on two machines'
+builds need a pair each: a pair is a measurement, not a chain). A crop cut elsewhere moves
 bicubic's PSNR by tenths of a dB; the committed scores hold 4 decimals, so up to 5e-5 dB is
 their rounding.
 """
@@ -91,3 +93,20 @@ def declare_equivalent(data: str | Path, results: str | Path, scores_csv: str | 
                                    "measured equal to those results were made on "
                                    "(hofvsr_lib/data/equivalence.py)", "entries": entries})
     return measured
+
+
+def declare_rebuild(data: str | Path, results: str | Path) -> dict[str, dict]:
+    """Measure the dataset in ``data`` against every other dataset the final runs in
+    ``results`` were made on (the test scores of the first run made on each) and declare it
+    a rebuild of each (:func:`declare_equivalent`; pairs declared already are not measured
+    again). Returns recorded sha -> measurement; raises, naming the run, at one it is not."""
+    current, results = manifest_sha256(data), Path(results)
+    made_on: dict[str, tuple[Path, int]] = {}
+    for path in sorted((results / "final").glob("*_seed*.json")):
+        sha = json.loads(path.read_text()).get("provenance", {}).get("manifest_sha256")
+        variant, seed = path.stem.rsplit("_seed", 1)
+        scores = path.with_name(f"{variant}_scores.csv")
+        if sha and sha != current and scores.is_file() and not declared(sha, current, results):
+            made_on.setdefault(sha, (scores, int(seed)))
+    return {sha: declare_equivalent(data, results, scores, seed)
+            for sha, (scores, seed) in made_on.items()}
