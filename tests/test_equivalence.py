@@ -43,8 +43,11 @@ def test_a_measured_rebuild_is_declared_and_accepted(face_data, tmp_path, monkey
     assert not equivalence.declared(current, "0" * 64, tmp_path)
     row = dataset.trained_on(tmp_path, current).loc["final run hofvsr_64_5_64_seed0"]
     assert row["rebuilt"] and row["same as this dataset"]  # the dataset chapter says so
+    check_same_dataset(RECORDED, face_data, scores.with_name("hofvsr_64_5_64_seed0.json"))
+    with pytest.raises(ValueError, match="was made on dataset ffffffff"):  # not a record here
+        check_same_dataset(RECORDED, face_data, "a record")
     monkeypatch.setattr(equivalence, "COMMITTED", tmp_path)
-    check_same_dataset(RECORDED, face_data, "a record")  # accepted now
+    check_same_dataset(RECORDED, face_data, "a record")  # declared in the repository's results
     equivalence.declare_equivalent(face_data, tmp_path, scores)  # once only
     entries = json.loads((tmp_path / equivalence.EQUIVALENT).read_text())["entries"]
     assert [(e["recorded"], e["rebuilt"]) for e in entries] == [(RECORDED, current)]

@@ -51,11 +51,14 @@ def check_same_dataset(recorded: str | None, root: Path | str, where: Path | str
     """Refuse to resume or reuse ``where`` (results of a dataset whose manifest sha256 is
     ``recorded``) on another dataset. A record from before manifests were recorded (None) is
     taken as it is: the dataset chapter lists it as "not recorded"; so is a rebuild of the
-    recorded dataset on another machine measured equal to it (:mod:`.equivalence`)."""
-    from .equivalence import declared
+    recorded dataset on another machine measured equal to it (:mod:`.equivalence`: declared
+    in the repository's results or in a results folder that holds ``where``)."""
+    from .equivalence import EQUIVALENT, declared
 
     current = manifest_sha256(root)
-    if recorded is not None and recorded != current and not declared(recorded, current):
+    folders = [None, *(p for p in Path(where).parents if (p / EQUIVALENT).is_file())]
+    if recorded is not None and recorded != current and not any(
+            declared(recorded, current, folder) for folder in folders):
         raise ValueError(f"{where} was made on dataset {recorded[:8]}, not on {root} (manifest "
                          f"{current[:8]}): move it away, or use another output folder (the same "
                          f"clips rebuilt on another machine: hofvsr dataset equivalent)")
