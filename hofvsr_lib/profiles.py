@@ -122,6 +122,9 @@ class WholeSearchProfile:
     strategies: tuple[str, ...] = STRATEGIES  # the strategies searching it (notebook 09)
     # networks of the front trained as evidence, every final seed (notebook 11; 0: none)
     picks: int = 3
+    # each pick with a learned flow net then fine-tuned jointly (SOF-VSR's loss, flow net and
+    # SR net together) from its final run's weights, at this budget (None: not)
+    finetune: TrainProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +232,10 @@ PROFILES: dict[str, Profile] = {
         whole=WholeSearchProfile(max_trials=2, max_duration="15m",
                                  values={"flow_width": (32, 320), "flow_blocks": (1, 3)},
                                  latency=LatencyProfile(sizes=(36,), repeats=3, warmup=1),
-                                 strategies=("smac",), picks=1),
+                                 strategies=("smac",), picks=1,
+                                 finetune=TrainProfile(epochs=1, iters_per_epoch=1,
+                                                       batch_size=4, lr=1e-4, eval_windows=8,
+                                                       bicubic_residual=True)),
     ),
     "cpu": _CPU,
     # the cpu run extended in place (same dataset and searches, same results folder): the
@@ -263,10 +269,14 @@ PROFILES: dict[str, Profile] = {
         # narrower) and its draft cubes cached (minutes), each candidate timed (about 30 s: 12
         # rounds at 36x36 and 128x128 beside ACCV-2018), then trained (about 1 min): 1 to 2
         # hours per strategy, the cap a safety net; then its 3 picks (``picks``) trained as
-        # the final runs are, every seed (notebook 11)
+        # the final runs are, every seed (notebook 11), and those with a learned flow net
+        # fine-tuned jointly for 200 steps at a tenth of the learning rate, held (``finetune``)
         whole=WholeSearchProfile(max_trials=14, max_duration="3h",
                                  values={"flow_width": (32, 64, 128, 320),
-                                         "flow_blocks": (1, 3)}),
+                                         "flow_blocks": (1, 3)},
+                                 finetune=TrainProfile(epochs=4, iters_per_epoch=50, lr=1e-4,
+                                                       eval_windows=128, bicubic_residual=True,
+                                                       lr_milestones=(80_000, 160_000))),
     ),
     # what a lent GPU machine's 15 minutes hold (tools/gpu_evidence.py): HO-FVSR, TIP-2020
     # and ACCV-2018 trained jointly (SOF-VSR's own protocol, the three at once on the one GPU)

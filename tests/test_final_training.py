@@ -1,9 +1,9 @@
 """Final training: the paper profile's joint protocol, resumption without retraining, runs on
 another dataset or budget refused, a run trained on to a longer budget from where its final
-run ended. On the library's default device: CUDA where present (with
-background data loading), else the CPU. (A profile's extra runs, seeds, joint beside cached and
-the ablations, into Table 3, the claims and the budget table: the smoke reproduction,
-tests/test_reproduce.py, which trains them anyway.)"""
+run ended, a pick fine-tuned jointly from its cached run. On the library's default device:
+CUDA where present (with background data loading), else the CPU. (A profile's extra runs,
+seeds, joint beside cached and the ablations, into Table 3, the claims and the budget table:
+the smoke reproduction, tests/test_reproduce.py, which trains them anyway.)"""
 
 import json
 import shutil
@@ -16,7 +16,8 @@ from hofvsr_lib.devices import resolve_device
 from hofvsr_lib.models import load_checkpoint
 from hofvsr_lib.paper import WINNER
 from hofvsr_lib.profiles import TrainProfile, get_profile
-from hofvsr_lib.report import table3
+from hofvsr_lib.report import front, table3
+from hofvsr_lib.spec import FlowSpec, NetSpec, SRSpec
 from hofvsr_lib.training.final import (
     FinalRun,
     final_runs,
@@ -96,3 +97,41 @@ def test_a_run_trained_on_to_a_longer_budget_goes_on_from_where_its_final_run_en
     assert replace(run, seed=0, long=True) not in final_runs(profile)  # seed 0 hands nothing on
     with pytest.raises(ValueError, match="the same learning-rate drops"):
         final_runs(replace(profile, long_final=replace(final, epochs=3, lr_milestones=None)))
+
+
+def test_a_pick_with_a_learned_flow_net_is_fine_tuned_jointly_from_its_cached_run(small_data,
+                                                                                   tmp_path):
+    profile = replace(get_profile("smoke"), final_seeds=1, joint=None,
+                      centre_only_ablation=False, dis_flow_ablation=False,
+                      final=TrainProfile(epochs=1, iters_per_epoch=2, batch_size=2, lr_patch=16,
+                                         eval_windows=3, train_windows=8,
+                                         bicubic_residual=True))
+    assert profile.whole.finetune.lr == 1e-4 and profile.whole.finetune.epochs == 1
+    narrow = NetSpec(SRSpec(32, 1, 32), FlowSpec("tip", 32, 1))
+    single = NetSpec(SRSpec(32, 1, 32), FlowSpec("none"))
+    picked = [r for r in final_runs(profile, picks=[narrow.flat(), single.flat()]) if r.pick]
+    assert [(r.variant, r.protocol) for r in picked] == [  # nothing to fine-tune without a flow
+        (narrow.slug, "cached"), (f"{narrow.slug}_finetuned", "finetune"),
+        (single.slug, "cached")]
+    cached_run, tuned_run = picked[:2]
+    with pytest.raises(FileNotFoundError, match="the cached run this fine-tuning starts from"):
+        train_run(tuned_run, small_data, profile, tmp_path)
+    train_run(cached_run, small_data, profile, tmp_path)
+    tuned = train_run(tuned_run, small_data, profile, tmp_path)
+    assert tuned["protocol"] == "finetune" and tuned["epochs"] * tuned["iters_per_epoch"] == 1
+    assert tuned["display"] == f"{narrow.display}, fine-tuned jointly" and "flow" in tuned
+
+    # one Adam step at 1e-4 from the cached run's weights: every weight within a step of them,
+    # the flow net's too (trained now), which the cached protocol had frozen
+    before, _ = load_checkpoint(tmp_path / "checkpoints" / f"{cached_run.run_id}.pt")
+    after, _ = load_checkpoint(tmp_path / "checkpoints" / f"{tuned_run.run_id}.pt")
+    steps = {name: (a - b).abs().max().item() for (name, a), (_, b) in
+             zip(after.state_dict().items(), before.state_dict().items(), strict=True)
+             if a.is_floating_point()}
+    assert max(steps.values()) <= 1.5e-4
+    assert any(v > 0 for k, v in steps.items() if k.startswith("ofr."))
+    table = front.finetuning(tmp_path)
+    assert table["network"].tolist() == [narrow.display] and table.loc[0, "seeds"] == 1
+    assert 0 < table.loc[0, "warp/zero, cached"] and 0 < table.loc[0, "warp/zero, fine-tuned"]
+    assert table.loc[0, "verdict"] in {"fine-tuning helps", "fine-tuning hurts", "undecided"}
+    assert all(r["protocol"] != "finetune" for r in front.pick_records(tmp_path))

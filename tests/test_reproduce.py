@@ -105,6 +105,9 @@ def test_smoke_reproduction_builds_the_book(tmp_path):
     assert table.loc[pick, "seeds"] == 2 and table.loc[pick, "ho_reference"] == "hofvsr_64_5_64"
     html = (dirs["book"] / "_build" / "html" / "notebooks" / "11_whole_picks.html").read_text()
     assert "The targets, on the test persons" in html and "new faces" in html
+    assert "What fine-tuning jointly adds" in html
+    if NetSpec.of(picks[0]["spec"]).flow.learned:  # fine-tuned jointly from its cached runs
+        assert table.loc[f"{pick}_finetuned", "seeds"] == 2
     assert (results / "figures" / "picks_learning_curves.png").exists()
     targets = targets_on_test(results)
     assert len(targets) == 3 and targets["target"].str.contains("HO-FVSR").sum() == 2

@@ -272,6 +272,48 @@ def targets_on_test(results: str | Path, reference: str = HO) -> pd.DataFrame:
 def pick_records(results: str | Path) -> list[dict]:
     """The final runs of the picks and, beside them, of the paper's networks and HO-FVSR's
     ablations (centre frame only, DIS flow: what the video input and a classical flow buy),
-    every seed, no joint copy, as :func:`final_records` reads them."""
-    return [r for r in final_records(results) if r["protocol"] != "joint" and (
+    every seed, no joint copy or fine-tuning, as :func:`final_records` reads them."""
+    return [r for r in final_records(results) if r["protocol"] not in ("joint", "finetune") and (
         r.get("pick") or r["key"] in PAPER_NETWORKS)]
+
+
+FINETUNE_COLUMNS = ["network", "seeds", "joint steps", "cached PSNR", "fine-tuned PSNR",
+                    "fine-tuned minus cached (dB), new faces", "these persons", "verdict",
+                    "warp/zero, cached", "warp/zero, fine-tuned"]
+
+
+def finetuning(results: str | Path) -> pd.DataFrame:
+    """What the joint fine-tuning (``WholeSearchProfile.finetune``) adds to each pick it was
+    run for, on the test persons: test PSNR (mean over the seeds it was run for) after the
+    cached run and after fine-tuning, fine-tuned minus cached window by window and seed by
+    seed with both 95% intervals and the new-faces verdict, and the flow net's warp error as
+    a fraction of zero motion's on the test persons before and after."""
+    records = final_records(results)
+    rows = []
+    for variant in sorted({r["variant"] for r in records if r["protocol"] == "finetune"}):
+        tuned = {r["seed"]: r for r in records if r["variant"] == variant}
+        base = variant.removesuffix("_finetuned")
+        cached = {r["seed"]: r for r in records if r["variant"] == base and r["seed"] in tuned}
+        after, before = read_scores(results, variant), read_scores(results, base)
+        before = before[before["seed"].isin(after["seed"].unique())]
+        d = stats.paired(after, before)
+        faces = d["new_faces"]
+
+        def warp(runs: dict[int, dict]) -> float:
+            ratios = [r["flow"]["test"]["overall"]["net/zero"] for r in runs.values()
+                      if "flow" in r]
+            return sum(ratios) / len(ratios) if ratios else math.nan
+
+        first = next(iter(tuned.values()))
+        rows.append({
+            "network": next(iter(cached.values()))["display"] if cached else base,
+            "seeds": len(tuned), "joint steps": first["epochs"] * first["iters_per_epoch"],
+            "cached PSNR": float(before["psnr"].mean()),
+            "fine-tuned PSNR": float(after["psnr"].mean()),
+            "fine-tuned minus cached (dB), new faces": format_interval(faces["mean"],
+                                                                       *faces["ci"]),
+            "these persons": format_interval(d["mean"], *d["ci"]),
+            "verdict": {"higher": "fine-tuning helps", "lower": "fine-tuning hurts"}.get(
+                d["verdict"], "undecided"),
+            "warp/zero, cached": warp(cached), "warp/zero, fine-tuned": warp(tuned)})
+    return pd.DataFrame(rows, columns=FINETUNE_COLUMNS)

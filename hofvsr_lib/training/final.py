@@ -14,6 +14,9 @@ Two protocols, chosen by the profile (``Profile.final_mode``):
   Single-image networks get stage 2's budget on the centre frames. This is what makes a CPU
   run affordable: the OFR net is ~92% of HO-FVSR's operations.
 * ``joint`` (paper): SOF-VSR's own training, everything at once with the full loss.
+* ``finetune``: the joint training started from a cached run's weights (the whole-network
+  search's picks with a learned flow net, ``WholeSearchProfile.finetune``): what training the
+  flow net and the SR net together adds to the cached protocol.
 
 A profile can add runs (:func:`final_runs`): more seeds (``final_seeds``; each seed trains its
 own stage-1 flow net, so a seed varies the whole cached protocol), the three video networks
@@ -56,7 +59,7 @@ from ..atomic import write_csv, write_json
 from ..data.dataset import FaceWindows, window_rows
 from ..data.manifest import check_same_dataset, manifest_sha256
 from ..devices import add_device_arguments, apply_device_arguments, resolve_device
-from ..models import DISPLAY_NAMES, build_model, save_checkpoint
+from ..models import DISPLAY_NAMES, build_model, load_checkpoint, save_checkpoint
 from ..paper import WINNER
 from ..profiles import PROFILES, Profile, TrainProfile, get_profile
 from ..provenance import run_provenance
@@ -105,7 +108,7 @@ class FinalRun:
     key: str  # network key of :func:`final_networks`, or a pick's slug
     name: str  # model name (``build_model``)
     config: dict = field(hash=False)
-    protocol: str  # "cached" or "joint"
+    protocol: str  # "cached", "joint" or "finetune"
     seed: int
     centre_only: bool = False
     pick: bool = False
@@ -117,8 +120,8 @@ class FinalRun:
         too: HO-FVSR's SR net on DIS flow is ``hofvsr_64_5_64_dis``) and the protocol's."""
         base = NetSpec.of(self.config).slug if self.name == "hofvsr" else self.key
         suffix = "_centre_only" if self.centre_only else ""
-        return (f"{base}{suffix}" + ("_joint" if self.protocol == "joint" else "")
-                + ("_long" if self.long else ""))
+        protocol = {"joint": "_joint", "finetune": "_finetuned"}.get(self.protocol, "")
+        return f"{base}{suffix}{protocol}" + ("_long" if self.long else "")
 
     @property
     def run_id(self) -> str:
@@ -129,6 +132,7 @@ class FinalRun:
         base = display_name(self.key, self.name, self.config)
         extras = [x for x, on in (("centre frame only", self.centre_only),
                                   ("joint", self.protocol == "joint"),
+                                  ("fine-tuned jointly", self.protocol == "finetune"),
                                   ("long budget", self.long)) if on]
         return base + (f", {', '.join(extras)}" if extras else "")
 
@@ -140,8 +144,9 @@ def final_runs(profile: Profile, winner: dict | None = None,
     video networks trained on to ``long_final``, a searched winner
     (first seed only: it is the most expensive network and not one of the paper's), and last
     the whole-network search's ``picks`` (networks' flat fields, ``NetSpec.of``) with every
-    seed; a pick that is one of the runs before it (HO-FVSR on DIS flow is the ablation) is
-    not trained twice."""
+    seed, each one with a learned flow net followed by its joint fine-tuning when the profile
+    asks for it (``whole.finetune``); a pick that is one of the runs before it (HO-FVSR on DIS
+    flow is the ablation) is not trained twice."""
     nets = final_networks(winner)
     seeds = [profile.seed + k for k in range(profile.final_seeds)]
     ho = nets["hofvsr_64_5_64"]
@@ -170,9 +175,15 @@ def final_runs(profile: Profile, winner: dict | None = None,
     runs += [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
              if k not in PAPER_NETWORKS]
     variants = {r.variant for r in runs}
-    specs = [NetSpec.of(p) for p in picks or []]
-    return runs + [FinalRun(s.slug, "hofvsr", s.config(), profile.final_mode, seed, pick=True)
-                   for seed in seeds for s in specs if s.slug not in variants]
+    specs = [s for s in (NetSpec.of(p) for p in picks or []) if s.slug not in variants]
+    finetune = profile.whole is not None and profile.whole.finetune is not None
+    for seed in seeds:
+        for s in specs:
+            run = FinalRun(s.slug, "hofvsr", s.config(), profile.final_mode, seed, pick=True)
+            runs.append(run)
+            if finetune and s.flow.learned and run.protocol == "cached":
+                runs.append(replace(run, protocol="finetune"))
+    return runs
 
 
 def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
@@ -197,6 +208,17 @@ def _train_cached(run: FinalRun, model: nn.Module, data: Path, profile: Profile,
     model.ofr.requires_grad_(True)
     return {"ofr_history": meta["ofr_history"], "ofr_seconds": meta["ofr_pretrain_s"],
             "cube_cache_seconds": meta["cache_s"], "history": history}
+
+
+def _start_from(model: nn.Module, checkpoint: Path) -> None:
+    """Load a fine-tuning's starting weights: the cached run it goes on from."""
+    if not checkpoint.is_file():
+        raise FileNotFoundError(
+            f"{checkpoint}: the cached run this fine-tuning starts from has no checkpoint here "
+            f"(checkpoints of seeds after the first are not committed); remove its record "
+            f"({checkpoint.stem}.json under final/) to train it again")
+    start, _ = load_checkpoint(checkpoint)
+    model.load_state_dict(start.state_dict())
 
 
 def _report(epoch: int, record: dict) -> None:
@@ -239,6 +261,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
     budget = profile.final
     if run.long:
         budget = profile.long_final
+    elif run.protocol == "finetune":
+        budget = profile.whole.finetune
     elif run.protocol == "joint" and profile.final_mode != "joint":
         budget = profile.joint
     if record_path.exists() and run.seed in set(read_scores(out, run.variant)["seed"]):
@@ -268,6 +292,8 @@ def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str 
         stages = _train_cached(run, model, data, profile, budget, device, progress, handover,
                                out / STORE)
     else:
+        if run.protocol == "finetune":  # from the cached run's weights
+            _start_from(model, out / "checkpoints" / f"{replace(run, protocol='cached').run_id}.pt")
         windows = FaceWindows(data, "train", augment=True, lr_patch=budget.lr_patch,
                               all_hr=True, centre_only=run.centre_only)
         val = evenly_spaced(FaceWindows(data, "val", centre_only=run.centre_only),
