@@ -79,9 +79,11 @@ def test_a_run_trained_on_to_a_longer_budget_goes_on_from_where_its_final_run_en
     profile = replace(get_profile("smoke"), final=final, long_final=replace(final, epochs=3),
                       final_seeds=2, joint=None, centre_only_ablation=False,
                       dis_flow_ablation=False)
-    longer = [r for r in final_runs(profile) if r.long]
+    runs = final_runs(profile)
+    longer = [r for r in runs if r.long]
     assert [(r.variant, r.seed) for r in longer] == [
         ("hofvsr_64_5_64_long", 1), ("tip_long", 1), ("accv_long", 1)]  # the last seed's
+    assert all(runs[runs.index(r) - 1] == replace(r, long=False) for r in longer)  # each at once
 
     run = FinalRun("hofvsr_64_5_64", "hofvsr", WINNER.config(), "cached", 1)
     record = train_run(run, small_data, profile, tmp_path)

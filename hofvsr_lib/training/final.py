@@ -140,8 +140,9 @@ class FinalRun:
 def final_runs(profile: Profile, winner: dict | None = None,
                picks: list[dict] | None = None) -> list[FinalRun]:
     """Every run the profile asks for, in the order they are trained: the first seed of the
-    paper's networks (and the ablations), the joint runs, the other seeds, the last seed's
-    video networks trained on to ``long_final``, a searched winner
+    paper's networks (and the ablations), the joint runs, the other seeds (in the last one each
+    video network followed at once by its run on to ``long_final``, which goes on from the
+    state it hands over: an ignored file that a new machine would not have), a searched winner
     (first seed only: it is the most expensive network and not one of the paper's), and last
     the whole-network search's ``picks`` (networks' flat fields, ``NetSpec.of``) with every
     seed, each one with a learned flow net followed by its joint fine-tuning when the profile
@@ -151,8 +152,18 @@ def final_runs(profile: Profile, winner: dict | None = None,
     seeds = [profile.seed + k for k in range(profile.final_seeds)]
     ho = nets["hofvsr_64_5_64"]
 
+    longer = profile.long_final is not None and profile.final_mode == "cached"
+    if longer and lr_milestones(profile.long_final) != lr_milestones(profile.final):
+        raise ValueError(f"profile {profile.name}: a longer run goes on from a final run's "
+                         "state, so both need the same learning-rate drops (absolute "
+                         "lr_milestones)")
+
     def seed_runs(seed: int) -> list[FinalRun]:
-        runs = [FinalRun(k, *nets[k], profile.final_mode, seed) for k in PAPER_NETWORKS]
+        runs = []
+        for k in PAPER_NETWORKS:
+            runs.append(FinalRun(k, *nets[k], profile.final_mode, seed))
+            if longer and seed == seeds[-1] and k in VIDEO_NETWORKS:  # right after it
+                runs.append(FinalRun(k, *nets[k], "cached", seed, long=True))
         if profile.centre_only_ablation:
             runs.append(FinalRun("hofvsr_64_5_64", *ho, profile.final_mode, seed, True))
         if profile.dis_flow_ablation:  # variant hofvsr_64_5_64_dis
@@ -166,12 +177,6 @@ def final_runs(profile: Profile, winner: dict | None = None,
         runs += [FinalRun(k, *nets[k], "joint", seeds[0]) for k in VIDEO_NETWORKS]
     for seed in seeds[1:]:
         runs += seed_runs(seed)
-    if profile.long_final is not None and profile.final_mode == "cached":
-        if lr_milestones(profile.long_final) != lr_milestones(profile.final):
-            raise ValueError(f"profile {profile.name}: a longer run goes on from a final run's "
-                             "state, so both need the same learning-rate drops (absolute "
-                             "lr_milestones)")
-        runs += [FinalRun(k, *nets[k], "cached", seeds[-1], long=True) for k in VIDEO_NETWORKS]
     runs += [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
              if k not in PAPER_NETWORKS]
     variants = {r.variant for r in runs}
