@@ -1,15 +1,17 @@
 """Final training: the paper profile's joint protocol, resumption without retraining, runs on
 another dataset or budget refused, a run trained on to a longer budget from where its final
-run ended, a pick fine-tuned jointly from its cached run. On the library's default device:
-CUDA where present (with background data loading), else the CPU. (A profile's extra runs,
-seeds, joint beside cached and the ablations, into Table 3, the claims and the budget table:
-the smoke reproduction, tests/test_reproduce.py, which trains them anyway.)"""
+run ended, a pick fine-tuned jointly from its cached run, the runs' status. On the library's
+default device: CUDA where present (with background data loading), else the CPU. (A profile's
+extra runs, seeds, joint beside cached and the ablations, into Table 3, the claims and the
+budget table: the smoke reproduction, tests/test_reproduce.py, which trains them anyway.)"""
 
 import json
+import math
 import shutil
 from dataclasses import replace
 
 import pytest
+import torch
 
 from hofvsr_lib.data.manifest import manifest_sha256, read_manifest
 from hofvsr_lib.devices import resolve_device
@@ -22,6 +24,7 @@ from hofvsr_lib.training.final import (
     FinalRun,
     final_runs,
     read_scores,
+    run_status,
     train_run,
 )
 
@@ -137,3 +140,20 @@ def test_a_pick_with_a_learned_flow_net_is_fine_tuned_jointly_from_its_cached_ru
     assert 0 < table.loc[0, "warp/zero, cached"] and 0 < table.loc[0, "warp/zero, fine-tuned"]
     assert table.loc[0, "verdict"] in {"fine-tuning helps", "fine-tuning hurts", "undecided"}
     assert all(r["protocol"] != "finetune" for r in front.pick_records(tmp_path))
+
+
+def test_the_status_says_which_runs_are_done_stopped_or_to_do_and_the_hours_left(tmp_path):
+    (tmp_path / "final").mkdir()
+    history = [{"epoch": e, "seconds": 1800.0} for e in (1, 2)]  # half an hour each
+    (tmp_path / "final" / "hofvsr_64_5_64_seed0.json").write_text(json.dumps(
+        {"run": "hofvsr_64_5_64_seed0", "variant": "hofvsr_64_5_64", "seed": 0, "epochs": 2,
+         "psnr": 30.0, "history": history}))
+    torch.save({"history": history[:1]}, tmp_path / "final" / "hofvsr_64_5_64_seed1.progress.pt")
+    status = run_status(get_profile("smoke"), tmp_path)
+    assert len(status) == len(final_runs(get_profile("smoke")))
+    done, stopped, todo = (status.loc[r] for r in ("hofvsr_64_5_64_seed0",
+                                                   "hofvsr_64_5_64_seed1", "tip_seed0"))
+    assert done["state"] == "done" and done["epoch hours"] == 1.0 and done["test PSNR"] == 30.0
+    assert stopped["state"] == "after epoch 1 of 2"
+    assert stopped["epoch hours left (est.)"] == 0.5  # from seed 0's epochs
+    assert todo["state"] == "to do" and math.isnan(todo["epoch hours left (est.)"])

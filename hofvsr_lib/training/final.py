@@ -257,19 +257,25 @@ def _add_scores(out: Path, variant: str, scores: pd.DataFrame) -> None:
                      out / "final" / f"{variant}_scores.csv")
 
 
+def run_budget(run: FinalRun, profile: Profile) -> TrainProfile:
+    """The budget a run trains for: the profile's final one, or its long, fine-tuning or joint
+    one."""
+    if run.long:
+        return profile.long_final
+    if run.protocol == "finetune":
+        return profile.whole.finetune
+    if run.protocol == "joint" and profile.final_mode != "joint":
+        return profile.joint
+    return profile.final
+
+
 def train_run(run: FinalRun, data: str | Path, profile: str | Profile, out: str | Path,
               device: str | None = None) -> dict:
     """Train, validate and test one run; returns its record (read back if already done)."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
     data, out = Path(data), Path(out)
     record_path = out / "final" / f"{run.run_id}.json"
-    budget = profile.final
-    if run.long:
-        budget = profile.long_final
-    elif run.protocol == "finetune":
-        budget = profile.whole.finetune
-    elif run.protocol == "joint" and profile.final_mode != "joint":
-        budget = profile.joint
+    budget = run_budget(run, profile)
     if record_path.exists() and run.seed in set(read_scores(out, run.variant)["seed"]):
         record = json.loads(record_path.read_text())
         check_same_dataset(record["provenance"].get("manifest_sha256"), data, record_path)
@@ -355,9 +361,48 @@ def final_records(out: str | Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(Path(out, "final").glob("*_seed*.json"))]
 
 
+def run_status(profile: Profile, out: str | Path, picks: list[dict] | None = None
+               ) -> pd.DataFrame:
+    """Where each run of :func:`final_runs` stands in ``out``: done (its test PSNR, the hours
+    its epochs took), stopped after an epoch (its progress file), or to do; the hours left
+    estimated from the epochs of the same network's finished runs (another seed; NaN when
+    none has finished)."""
+    out = Path(out)
+    done = {r["run"]: r for r in final_records(out)}
+    epoch_s: dict[str, list[float]] = {}
+    for r in done.values():
+        epoch_s.setdefault(r["variant"], []).append(
+            sum(h["seconds"] for h in r["history"]) / len(r["history"]))
+    rows = []
+    for run in final_runs(profile, picks=picks):
+        budget, record = run_budget(run, profile), done.get(run.run_id)
+        progress = out / "final" / f"{run.run_id}.progress.pt"
+        if record is not None:
+            epochs, state = budget.epochs, "done"
+        elif progress.is_file():
+            epochs = len(torch.load(progress, map_location="cpu", weights_only=False)["history"])
+            state = f"after epoch {epochs} of {budget.epochs}"
+        elif run.long:  # it will go on from the state its final run hands over
+            epochs, state = profile.final.epochs, f"to do, from epoch {profile.final.epochs}"
+        else:
+            epochs, state = 0, "to do"
+        per_epoch = epoch_s.get(run.variant.removesuffix("_long"))
+        rows.append({
+            "run": run.run_id, "network": run.display,
+            "steps": budget.epochs * budget.iters_per_epoch, "state": state,
+            "test PSNR": record["psnr"] if record else float("nan"),
+            "epoch hours": sum(h["seconds"] for h in record["history"]) / 3600 if record
+            else float("nan"),
+            "epoch hours left (est.)": (budget.epochs - epochs) * sum(per_epoch) / len(per_epoch)
+            / 3600 if per_epoch else float("nan")})
+    return pd.DataFrame(rows).set_index("run")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="dataset built by "
-                        "`hofvsr dataset build`")
+    parser.add_argument("--data", type=Path, help="dataset built by `hofvsr dataset build` "
+                        "(required unless --status)")
+    parser.add_argument("--status", action="store_true", help="print where each run stands "
+                        "in --out (done, stopped after an epoch, to do) and the hours left")
     parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
     parser.add_argument("--out", type=Path, default=Path("results"))
     parser.add_argument("--model", default="all", help="a key of the final networks "
@@ -366,9 +411,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    profile = get_profile(args.profile)
+    if args.status:
+        from ..report.front import read_picks
+
+        status = run_status(profile, args.out, read_picks(args.out))
+        with pd.option_context("display.width", 200, "display.max_rows", None,
+                               "display.max_colwidth", 48):
+            print(status.round(2).fillna("").to_string())
+        left = status.loc[status["state"] != "done", "epoch hours left (est.)"]
+        print(f"\n{len(status) - len(left)} of {len(status)} runs done, "
+              f"{status['epoch hours'].sum():.1f} h of training epochs; about {left.sum():.1f} h "
+              f"of epochs left in the other {len(left)} ({left.isna().sum()} without an estimate;"
+              " flow nets and draft cubes not counted; the estimates are the finished runs' "
+              "epoch times, on whichever machine they ran)")
+        return 0
+    if args.data is None:
+        raise SystemExit("hofvsr train: --data is required (unless --status)")
     if not apply_device_arguments(args):
         return 2
-    profile = get_profile(args.profile)
     runs = final_runs(profile)
     if args.model != "all" and args.model not in {r.key for r in runs}:
         raise SystemExit(f"unknown network {args.model!r}; choose from "
