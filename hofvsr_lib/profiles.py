@@ -145,8 +145,10 @@ class Profile:
     # stage 1 of the final cached runs: each seed's flow nets (None: the searches' budget,
     # ``search.ofr_pretrain``, so the final networks share the searches' cached flow net)
     final_flow: TrainProfile | None = None
-    # also train HO-FVSR, TIP-2020 and ACCV-2018 jointly (SOF-VSR's protocol) at this budget
+    # also train HO-FVSR, TIP-2020 and ACCV-2018 jointly (SOF-VSR's protocol) at this budget,
+    # with the first ``joint_seeds`` of the final seeds
     joint: TrainProfile | None = None
+    joint_seeds: int = 1
     # HO-FVSR (64, 5, 64), TIP-2020 and ACCV-2018 of the last seed (cached protocol) trained on
     # to this budget from where their final run ended (the budget table's long end; None: none)
     long_final: TrainProfile | None = None
@@ -257,8 +259,11 @@ PROFILES: dict[str, Profile] = {
         long_final=replace(_EVIDENCE_FINAL, epochs=40),
         final_flow=TrainProfile(epochs=20, iters_per_epoch=40, eval_windows=48, patience=3),
         final_seeds=3,
+        # every seed trained jointly too (about 9 min per network and seed on 2 cores), so that
+        # the joint rows compare 3 seeds with 3 seeds
         joint=TrainProfile(epochs=8, iters_per_epoch=25, eval_windows=128,
                            bicubic_residual=True),
+        joint_seeds=3,
         centre_only_ablation=True,
         dis_flow_ablation=True,
         # the whole network's search (issue 21), after the final runs: per strategy 14 trials

@@ -87,6 +87,8 @@ def test_a_run_trained_on_to_a_longer_budget_goes_on_from_where_its_final_run_en
     assert [(r.variant, r.seed) for r in longer] == [
         ("hofvsr_64_5_64_long", 1), ("tip_long", 1), ("accv_long", 1)]  # the last seed's
     assert all(runs[runs.index(r) - 1] == replace(r, long=False) for r in longer)  # each at once
+    evidence = final_runs(get_profile("evidence"))  # joint runs with every seed, as the cached
+    assert {r.seed for r in evidence if r.variant == "tip_joint"} == {0, 1, 2}
 
     run = FinalRun("hofvsr_64_5_64", "hofvsr", WINNER.config(), "cached", 1)
     record = train_run(run, small_data, profile, tmp_path)

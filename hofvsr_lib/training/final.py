@@ -139,10 +139,11 @@ class FinalRun:
 
 def final_runs(profile: Profile, winner: dict | None = None,
                picks: list[dict] | None = None) -> list[FinalRun]:
-    """Every run the profile asks for, in the order they are trained: the first seed of the
-    paper's networks (and the ablations), the joint runs, the other seeds (in the last one each
-    video network followed at once by its run on to ``long_final``, which goes on from the
-    state it hands over: an ignored file that a new machine would not have), a searched winner
+    """Every run the profile asks for, in the order they are trained: seed by seed, the paper's
+    networks and the ablations, then the seed's joint runs (the first ``joint_seeds`` seeds; in
+    the last seed each video network is followed at once by its run on to ``long_final``,
+    which goes on from the state it hands over: an ignored file that a new machine would not
+    have); then a searched winner
     (first seed only: it is the most expensive network and not one of the paper's), and last
     the whole-network search's ``picks`` (networks' flat fields, ``NetSpec.of``) with every
     seed, each one with a learned flow net followed by its joint fine-tuning when the profile
@@ -172,11 +173,12 @@ def final_runs(profile: Profile, winner: dict | None = None,
                                  profile.final_mode, seed))
         return runs
 
-    runs = seed_runs(seeds[0])
-    if profile.joint is not None and profile.final_mode != "joint":
-        runs += [FinalRun(k, *nets[k], "joint", seeds[0]) for k in VIDEO_NETWORKS]
-    for seed in seeds[1:]:
+    runs = []
+    for seed in seeds:
         runs += seed_runs(seed)
+        if profile.joint is not None and profile.final_mode != "joint" and \
+                seed in seeds[:profile.joint_seeds]:
+            runs += [FinalRun(k, *nets[k], "joint", seed) for k in VIDEO_NETWORKS]
     runs += [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
              if k not in PAPER_NETWORKS]
     variants = {r.variant for r in runs}
