@@ -62,7 +62,9 @@ def test_search_and_final_training_share_one_flow_net(small_data, tmp_path):
     lr, hr = val[len(val) - 1]
     with torch.no_grad():
         cube, _ = model.draft_cube(lr[None].float())
-    assert torch.allclose(splits["val"]["cubes"][-1].float(), cube[0].half().float())
+    # stored in half precision, computed in batches with channels-last weights (other
+    # oneDNN kernels): equal to within a half-precision step (about 1e-3 below 1)
+    torch.testing.assert_close(splits["val"]["cubes"][-1].float(), cube[0], atol=1e-3, rtol=0)
     assert torch.equal(splits["val"]["hr"][-1], hr.half())
 
     # another budget or seed: another flow net beside the first, nothing overwritten
