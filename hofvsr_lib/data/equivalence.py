@@ -99,7 +99,7 @@ def declare_rebuild(data: str | Path, results: str | Path) -> dict[str, dict]:
     """Measure the dataset in ``data`` against every other dataset the final runs in
     ``results`` were made on (the test scores of the first run made on each) and declare it
     a rebuild of each (:func:`declare_equivalent`; pairs declared already are not measured
-    again). Returns recorded sha -> measurement; raises, naming the run, at one it is not."""
+    again). Returns recorded sha -> measurement; raises, naming the dataset, at one it is not."""
     current, results = manifest_sha256(data), Path(results)
     made_on: dict[str, tuple[Path, int]] = {}
     for path in sorted((results / "final").glob("*_seed*.json")):

@@ -44,13 +44,14 @@ def _doublings(steps: list[int]) -> list[int]:
     return sorted({*chosen, *half, steps[-1]})
 
 
-def _gaps(records: list[dict], reference: str,
-          against: tuple[str, ...]) -> dict[str, tuple[pd.DataFrame, int]]:
+def _gaps(records: list[dict], reference: str, against: tuple[str, ...],
+          suffix: str = "") -> dict[str, tuple[pd.DataFrame, int]]:
     """Per network of ``against`` (its display name): ``reference`` minus it at every step both
-    evaluated, one column per common seed, and the number of those seeds."""
-    ref = _curves(records, reference)
+    evaluated, one column per common seed, and the number of those seeds (``suffix`` added to
+    every variant)."""
+    ref = _curves(records, reference + suffix)
     columns = {}
-    for other in against:
+    for other in (a + suffix for a in against):
         theirs = _curves(records, other)
         seeds = sorted(set(ref) & set(theirs))
         if not seeds:
@@ -68,7 +69,7 @@ def budget_table(records: list[dict], reference: str = HO,
     for each network of ``against`` the mean over common seeds of ``reference`` minus it (dB),
     with the seeds' lowest and highest gaps; ``suffix`` is added to every variant (:data:`LONG`:
     the longer budget's runs). Empty when the reference has no runs."""
-    columns = _gaps(records, reference + suffix, tuple(a + suffix for a in against))
+    columns = _gaps(records, reference, against, suffix)
     if not columns:
         return pd.DataFrame()
     steps = sorted(set.intersection(*(set(g.index) for g, _ in columns.values())))
@@ -89,8 +90,7 @@ def settled(records: list[dict], reference: str = HO,
     evaluations in the last :data:`WINDOW` of the budget minus its mean over the same share
     of half the budget; NaN where half the budget has no evaluation in that share."""
     moved = {}
-    for other, (gaps, _) in _gaps(records, reference + suffix,
-                                  tuple(a + suffix for a in against)).items():
+    for other, (gaps, _) in _gaps(records, reference, against, suffix).items():
         mean, total = gaps.mean(axis=1), gaps.index.max()
         late = mean[mean.index >= (1 - WINDOW) * total]
         early = mean[(mean.index >= (1 - WINDOW) * total / 2) & (mean.index <= total / 2)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -298,12 +298,6 @@ def finetuning(results: str | Path) -> pd.DataFrame:
         before = before[before["seed"].isin(after["seed"].unique())]
         d = stats.paired(after, before)
         faces = d["new_faces"]
-
-        def warp(runs: dict[int, dict]) -> float:
-            ratios = [r["flow"]["test"]["overall"]["net/zero"] for r in runs.values()
-                      if "flow" in r]
-            return sum(ratios) / len(ratios) if ratios else math.nan
-
         first = next(iter(tuned.values()))
         rows.append({
             "network": next(iter(cached.values()))["display"] if cached else base,
@@ -315,5 +309,12 @@ def finetuning(results: str | Path) -> pd.DataFrame:
             "these persons": format_interval(d["mean"], *d["ci"]),
             "verdict": {"higher": "fine-tuning helps", "lower": "fine-tuning hurts"}.get(
                 d["verdict"], "undecided"),
-            "warp/zero, cached": warp(cached), "warp/zero, fine-tuned": warp(tuned)})
+            "warp/zero, cached": _test_warp(cached.values()),
+            "warp/zero, fine-tuned": _test_warp(tuned.values())})
     return pd.DataFrame(rows, columns=FINETUNE_COLUMNS)
+
+
+def _test_warp(records: Iterable[dict]) -> float:
+    """The mean over runs of their flow net's test warp error as a fraction of zero motion's."""
+    ratios = [r["flow"]["test"]["overall"]["net/zero"] for r in records if "flow" in r]
+    return sum(ratios) / len(ratios) if ratios else math.nan
