@@ -57,6 +57,9 @@ def test_a_different_crop_is_not_a_rebuild(face_data, tmp_path):
     scores = _committed(tmp_path, face_data, shift_db=0.01)
     with pytest.raises(ValueError, match="not a rebuild of dataset ffffffff"):
         equivalence.declare_equivalent(face_data, tmp_path, scores)
+    measured = equivalence.declare_rebuild(face_data, tmp_path, strict=False)  # notebook 01
+    assert not measured[RECORDED]["declared"] and measured[RECORDED]["max_abs_db"] > 1e-3
+    assert not dataset.rebuild_table(measured).loc[RECORDED[:12], "declared a rebuild"]
     assert not (tmp_path / equivalence.EQUIVALENT).exists()
 
 
@@ -67,7 +70,8 @@ def test_a_rebuild_is_declared_against_every_dataset_the_runs_were_made_on(face_
     (tmp_path / "final" / "edsr_seed0.json").write_text(
         json.dumps({"provenance": {"manifest_sha256": other}}))
     current = manifest_sha256(face_data)
-    assert set(equivalence.declare_rebuild(face_data, tmp_path)) == {RECORDED, other}
+    measured = equivalence.declare_rebuild(face_data, tmp_path)
+    assert set(measured) == {RECORDED, other} and all(m["declared"] for m in measured.values())
     assert equivalence.declared(other, current, tmp_path)
     assert equivalence.declared(RECORDED, current, tmp_path)
     assert equivalence.declare_rebuild(face_data, tmp_path) == {}  # nothing left to measure

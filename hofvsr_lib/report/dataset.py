@@ -108,6 +108,19 @@ def trained_on(results: str | Path, manifest_sha: str) -> pd.DataFrame:
     return table.set_index("result")
 
 
+def rebuild_table(measured: dict[str, dict]) -> pd.DataFrame:
+    """:func:`~..data.equivalence.declare_rebuild`'s measurements, one row per dataset the
+    results were made on: its test windows against this dataset's, bicubic's largest PSNR
+    difference per window, and whether this dataset was declared a rebuild of it."""
+    table = pd.DataFrame([{"made on dataset": sha[:12], "test windows": m["test_windows"],
+                           "recorded windows": m["recorded_windows"],
+                           "same windows": m["same_windows"],
+                           "max |bicubic PSNR difference| (dB)": m["max_abs_db"],
+                           "tolerance (dB)": m["tolerance_db"], "declared a rebuild": m["declared"]}
+                          for sha, m in measured.items()])
+    return table.set_index("made on dataset") if len(table) else table
+
+
 def skipped_table(skipped: list[tuple[str, str]]) -> pd.DataFrame:
     """The files a build skipped, with the reason for each."""
     return pd.DataFrame(skipped, columns=["skipped file", "reason"]).set_index("skipped file")
