@@ -22,6 +22,7 @@ from hofvsr_lib.report import front, table3
 from hofvsr_lib.spec import FlowSpec, NetSpec, SRSpec
 from hofvsr_lib.training.final import (
     FinalRun,
+    final_networks,
     final_runs,
     read_scores,
     run_status,
@@ -87,8 +88,12 @@ def test_a_run_trained_on_to_a_longer_budget_goes_on_from_where_its_final_run_en
     assert [(r.variant, r.seed) for r in longer] == [
         ("hofvsr_64_5_64_long", 1), ("tip_long", 1), ("accv_long", 1)]  # the last seed's
     assert all(runs[runs.index(r) - 1] == replace(r, long=False) for r in longer)  # each at once
+    assert [r.key for r in runs[9:]] == ["fsrcnn", "edsr"] * 2  # the video networks first
     evidence = final_runs(get_profile("evidence"))  # joint runs with every seed, as the cached
     assert {r.seed for r in evidence if r.variant == "tip_joint"} == {0, 1, 2}
+    assert [(r.variant, r.seed) for r in evidence[:3]] == [
+        ("hofvsr_64_5_64", 0), ("tip", 0), ("accv", 0)]
+    assert evidence.index(FinalRun("fsrcnn", *final_networks()["fsrcnn"], "cached", 0)) == 12
 
     run = FinalRun("hofvsr_64_5_64", "hofvsr", WINNER.config(), "cached", 1)
     record = train_run(run, small_data, profile, tmp_path)

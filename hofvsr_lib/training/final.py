@@ -139,11 +139,12 @@ class FinalRun:
 
 def final_runs(profile: Profile, winner: dict | None = None,
                picks: list[dict] | None = None) -> list[FinalRun]:
-    """Every run the profile asks for, in the order they are trained: seed by seed, the paper's
-    networks and the ablations, then the seed's joint runs (the first ``joint_seeds`` seeds; in
-    the last seed each video network is followed at once by its run on to ``long_final``,
-    which goes on from the state it hands over: an ignored file that a new machine would not
-    have); then a searched winner
+    """Every run the profile asks for, in the order they are trained, what decides the paper's
+    comparison first (a run that is stopped loses least): the three video networks seed by
+    seed (in the last seed each followed at once by its run on to ``long_final``, which goes on
+    from the state it hands over: an ignored file that a new machine would not have); then the
+    single-frame baselines seed by seed; then seed by seed the ablations and the joint runs
+    (the first ``joint_seeds`` seeds); then a searched winner
     (first seed only: it is the most expensive network and not one of the paper's), and last
     the whole-network search's ``picks`` (networks' flat fields, ``NetSpec.of``) with every
     seed, each one with a learned flow net followed by its joint fine-tuning when the profile
@@ -159,26 +160,29 @@ def final_runs(profile: Profile, winner: dict | None = None,
                          "state, so both need the same learning-rate drops (absolute "
                          "lr_milestones)")
 
-    def seed_runs(seed: int) -> list[FinalRun]:
+    def extra_runs(seed: int) -> list[FinalRun]:
         runs = []
-        for k in PAPER_NETWORKS:
-            runs.append(FinalRun(k, *nets[k], profile.final_mode, seed))
-            if longer and seed == seeds[-1] and k in VIDEO_NETWORKS:  # right after it
-                runs.append(FinalRun(k, *nets[k], "cached", seed, long=True))
         if profile.centre_only_ablation:
             runs.append(FinalRun("hofvsr_64_5_64", *ho, profile.final_mode, seed, True))
         if profile.dis_flow_ablation:  # variant hofvsr_64_5_64_dis
             runs.append(FinalRun("hofvsr_64_5_64", "hofvsr",
                                  replace(WINNER, flow=FlowSpec("dis")).config(),
                                  profile.final_mode, seed))
+        if profile.joint is not None and profile.final_mode != "joint" and \
+                seed in seeds[:profile.joint_seeds]:
+            runs += [FinalRun(k, *nets[k], "joint", seed) for k in VIDEO_NETWORKS]
         return runs
 
     runs = []
     for seed in seeds:
-        runs += seed_runs(seed)
-        if profile.joint is not None and profile.final_mode != "joint" and \
-                seed in seeds[:profile.joint_seeds]:
-            runs += [FinalRun(k, *nets[k], "joint", seed) for k in VIDEO_NETWORKS]
+        for k in VIDEO_NETWORKS:
+            runs.append(FinalRun(k, *nets[k], profile.final_mode, seed))
+            if longer and seed == seeds[-1]:  # right after it
+                runs.append(FinalRun(k, *nets[k], "cached", seed, long=True))
+    runs += [FinalRun(k, *nets[k], profile.final_mode, seed) for seed in seeds
+             for k in PAPER_NETWORKS if k not in VIDEO_NETWORKS]
+    for seed in seeds:
+        runs += extra_runs(seed)
     runs += [FinalRun(k, *nets[k], profile.final_mode, seeds[0]) for k in nets
              if k not in PAPER_NETWORKS]
     variants = {r.variant for r in runs}
