@@ -142,7 +142,7 @@ def final_runs(profile: Profile, winner: dict | None = None,
     """Every run the profile asks for, in the order they are trained, what decides the paper's
     comparison first (a run that is stopped loses least): the three video networks seed by
     seed (in the last seed each followed at once by its run on to ``long_final``, which goes on
-    from the state it hands over: an ignored file that a new machine would not have); then the
+    from the state it hands over: a resume file, to be carried to a new machine); then the
     single-frame baselines seed by seed; then seed by seed the ablations and the joint runs
     (the first ``joint_seeds`` seeds); then a searched winner
     (first seed only: it is the most expensive network and not one of the paper's), and last
