@@ -125,6 +125,10 @@ class WholeSearchProfile:
     # each pick with a learned flow net then fine-tuned jointly (SOF-VSR's loss, flow net and
     # SR net together) from its final run's weights, at this budget (None: not)
     finetune: TrainProfile | None = None
+    # each learned flow's pretraining (None: the paper's searches' ``search.ofr_pretrain``);
+    # a narrow flow net leaves zero motion later than a wide one, after a schedule compressed
+    # into 6 x 40 steps has cut its learning rate
+    flow_pretrain: TrainProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,8 @@ _CPU = Profile(
     final=TrainProfile(epochs=8, iters_per_epoch=50, eval_windows=256, bicubic_residual=True),
 )
 
+# each seed's flow nets: until the validation warp error stops falling, at most 20 x 40 steps
+_EVIDENCE_FLOW = TrainProfile(epochs=20, iters_per_epoch=40, eval_windows=48, patience=3)
 # 4,000 SR steps, 20 validation points, the learning rate held (TIP-2020 drops it at 80k, 160k)
 _EVIDENCE_FINAL = TrainProfile(epochs=20, iters_per_epoch=200, eval_windows=256,
                                bicubic_residual=True, lr_milestones=(80_000, 160_000))
@@ -257,7 +263,7 @@ PROFILES: dict[str, Profile] = {
         # passes over the 3,736 training windows; the paper's 200 would be 46,700 steps, about
         # 16 h for TIP-2020 alone on 2 cores
         long_final=replace(_EVIDENCE_FINAL, epochs=40),
-        final_flow=TrainProfile(epochs=20, iters_per_epoch=40, eval_windows=48, patience=3),
+        final_flow=_EVIDENCE_FLOW,
         final_seeds=3,
         # every seed trained jointly too (about 9 min per network and seed on 2 cores), so that
         # the joint rows compare 3 seeds with 3 seeds
@@ -268,10 +274,12 @@ PROFILES: dict[str, Profile] = {
         dis_flow_ablation=True,
         # the whole network's search (issue 21), after the final runs: per strategy 14 trials
         # over 8 TIP-2020 flow nets (widths 32, 64, 128, 320 x 1 or 3 blocks), DIS and no flow,
-        # times the 800 SR nets (6,400 networks), each trial at the cpu searches' budget. Not
-        # measured yet; expected on 2 cores: each new learned flow pretrained once (up to 6 x 40
-        # steps: about 10 min at 320x3, already cached by the paper's searches, less when
-        # narrower) and its draft cubes cached (minutes), each candidate timed (about 30 s: 12
+        # times the 800 SR nets (6,400 networks), each trial at the cpu searches' budget. Each
+        # new learned flow pretrained once with the final runs' recipe (``flow_pretrain``: at the
+        # cpu searches' 6 x 40 steps, whose learning rate drops at steps 96 and 192, the 32-wide
+        # nets ended at 0.96x and 0.99x zero motion's warp error; at most 20 x 40 steps: 32x1
+        # 0.61x by epoch 7, about 30 s per epoch; 320x3, seed 0's, already in the flow-net
+        # store) and its draft cubes cached (minutes), each candidate timed (about 30 s: 12
         # rounds at 36x36 and 128x128 beside ACCV-2018), then trained (about 1 min): 1 to 2
         # hours per strategy, the cap a safety net; then its 3 picks (``picks``) trained as
         # the final runs are, every seed (notebook 11), and those with a learned flow net
@@ -279,6 +287,7 @@ PROFILES: dict[str, Profile] = {
         whole=WholeSearchProfile(max_trials=14, max_duration="3h",
                                  values={"flow_width": (32, 64, 128, 320),
                                          "flow_blocks": (1, 3)},
+                                 flow_pretrain=_EVIDENCE_FLOW,
                                  finetune=TrainProfile(epochs=4, iters_per_epoch=50, lr=1e-4,
                                                        eval_windows=128, bicubic_residual=True,
                                                        lr_milestones=(80_000, 160_000))),

@@ -14,6 +14,7 @@ from tiny_search import TINY, TINY_TRIAL
 from hofvsr_lib.search import launcher
 from hofvsr_lib.search.latency import measured_latency
 from hofvsr_lib.search.records import COLUMNS, TIMED_COLUMNS, columns
+from hofvsr_lib.search.references import reference_profile
 from hofvsr_lib.search.space import (
     OBJECTIVES,
     PAPER_SPACES,
@@ -67,6 +68,12 @@ def test_a_whole_search_has_its_own_name_records_and_objectives():
     assert set(OBJECTIVES) <= set(objective_metrics(31.0, 0.5))
     profile = launcher.profile_for(TINY, "whole")
     assert profile.search.max_trials == TINY.whole.max_trials and profile.whole == TINY.whole
+    assert profile.search.ofr_pretrain == TINY.search.ofr_pretrain  # no flow_pretrain: the paper's
+    longer = replace(TINY.search.ofr_pretrain, epochs=9)
+    own = replace(TINY, whole=replace(TINY.whole, flow_pretrain=longer))
+    assert launcher.profile_for(own, "whole").search.ofr_pretrain == longer
+    assert reference_profile(own).final_flow == longer
+    assert reference_profile(TINY).final_flow is None
     assert launcher.profile_for(TINY, "choice") is TINY
     with pytest.raises(ValueError, match="no whole-network search"):
         launcher.profile_for(replace(TINY, whole=None), "whole")

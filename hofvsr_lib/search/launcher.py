@@ -267,13 +267,15 @@ def trial_cubes(data: str | Path, profile: Profile, seed: int = 0,
 
 def profile_for(profile: Profile, space: str) -> Profile:
     """The profile a search of ``space`` runs with: a timed (whole-network) search takes its
-    budget from ``profile.whole``."""
+    budget and its flow nets' pretraining from ``profile.whole``."""
     if space not in TIMED_SPACES:
         return profile
-    if profile.whole is None:
+    whole = profile.whole
+    if whole is None:
         raise ValueError(f"profile {profile.name} has no whole-network search (Profile.whole)")
-    return replace(profile, search=replace(profile.search, max_trials=profile.whole.max_trials,
-                                           max_duration=profile.whole.max_duration))
+    return replace(profile, search=replace(
+        profile.search, max_trials=whole.max_trials, max_duration=whole.max_duration,
+        ofr_pretrain=whole.flow_pretrain or profile.search.ofr_pretrain))
 
 
 def searched_space(profile: Profile, space: str) -> dict[str, dict]:

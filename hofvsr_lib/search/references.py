@@ -43,8 +43,9 @@ COLUMNS = ["key", "network", "flow_kind", "final_psnr", "test_psnr", "latency_ra
 
 def reference_profile(profile: Profile) -> Profile:
     """``profile`` with the final training's budget set to the searches' trial budget and one
-    seed's flow nets of the searches' pretraining."""
-    return replace(profile, final=profile.search.trial, final_flow=None, final_seeds=1)
+    seed's flow nets, pretrained as the whole-network search's are."""
+    flow = profile.whole.flow_pretrain if profile.whole else None
+    return replace(profile, final=profile.search.trial, final_flow=flow, final_seeds=1)
 
 
 def _bicubic_psnr(data: Path, windows: int | None) -> float:
