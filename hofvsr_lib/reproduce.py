@@ -134,16 +134,32 @@ def promote(results: Path, committed: Path) -> None:
           f"book from it", flush=True)
 
 
+class NotebookError(RuntimeError):
+    """A notebook's cell raised: which notebook, which cell, the error, where the copy is."""
+
+
 def run_notebook(source: Path, executed: Path, parameters: dict) -> float:
-    """Execute one notebook with papermill; returns its wall time in seconds."""
+    """Execute one notebook with papermill; returns its wall time in seconds. A cell that
+    raises ends it with :class:`NotebookError` (KeyboardInterrupt for an interrupt, so that
+    the command line says "interrupted"; every step resumes where it stopped)."""
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
     executed.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     print(f"\n=== {executed.name}  {json.dumps(parameters)}", flush=True)
-    papermill.execute_notebook(str(source), str(executed), parameters=parameters,
-                               kernel_name="python3", cwd=str(ROOT), progress_bar=False,
-                               log_output=True, stdout_file=sys.stdout, stderr_file=sys.stderr)
+    try:
+        papermill.execute_notebook(str(source), str(executed), parameters=parameters,
+                                   kernel_name="python3", cwd=str(ROOT), progress_bar=False,
+                                   log_output=True, stdout_file=sys.stdout,
+                                   stderr_file=sys.stderr)
+    except PapermillExecutionError as err:
+        if err.ename == "KeyboardInterrupt":
+            raise KeyboardInterrupt from err
+        evalue = (err.evalue.strip().splitlines() or [""])[0]
+        raise NotebookError(f"{executed.name}, cell In [{err.exec_count}]: {err.ename}: "
+                            f"{evalue} (the executed copy, traceback included: "
+                            f"{_shown(executed)})") from err
     _tidy_executed(executed, parameters.get("strategy"))
     return time.perf_counter() - start
 

@@ -11,7 +11,7 @@ from tiny_search import leftovers, os_chosen_port
 from hofvsr_lib.profiles import get_profile
 from hofvsr_lib.report import budget, claims, table3
 from hofvsr_lib.report.front import plane, target_checks, targets_on_test
-from hofvsr_lib.reproduce import STEPS
+from hofvsr_lib.reproduce import STEPS, NotebookError, run_notebook
 from hofvsr_lib.search.launcher import run_search
 from hofvsr_lib.search.records import TrialRecords, read_provenance, table2
 from hofvsr_lib.search.references import measure_references
@@ -257,6 +257,26 @@ def test_executed_notebooks_are_tidied_for_the_reader(tmp_path):
     assert tidy.metadata["papermill"] == {"input_path": "notebooks/02.ipynb"}
     assert all(set(c.metadata["papermill"]) == {"status"} and "execution" not in c.metadata
                for c in tidy.cells)
+
+
+@pytest.mark.parametrize("cell, error", [("raise ValueError('no face in clip.mp4')",
+                                          NotebookError), ("raise KeyboardInterrupt",
+                                                           KeyboardInterrupt)])
+def test_a_failing_notebook_names_itself_its_cell_and_its_error(tmp_path, cell, error):
+    """Not papermill's dashed banner: the notebook, the cell, the error's first line and the
+    executed copy; an interrupt stays an interrupt (the command line's "interrupted")."""
+    import nbformat
+
+    source, executed = tmp_path / "in.ipynb", tmp_path / "book" / "03_top5_curves.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(cell)]
+    nbformat.write(nb, source)
+    with pytest.raises(error) as raised:
+        run_notebook(source, executed, {})
+    if error is NotebookError:
+        assert str(raised.value).startswith(
+            "03_top5_curves.ipynb, cell In [2]: ValueError: no face in clip.mp4 (the executed")
+        assert executed.is_file()
 
 
 def test_an_evidence_run_in_progress_lives_beside_the_committed_run(tmp_path):
