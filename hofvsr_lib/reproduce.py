@@ -156,7 +156,7 @@ def run_notebook(source: Path, executed: Path, parameters: dict) -> float:
     except PapermillExecutionError as err:
         if err.ename == "KeyboardInterrupt":
             raise KeyboardInterrupt from err
-        evalue = (err.evalue.strip().splitlines() or [""])[0]
+        evalue = (str(err.evalue or "").strip().splitlines() or [""])[0]
         raise NotebookError(f"{executed.name}, cell In [{err.exec_count}]: {err.ename}: "
                             f"{evalue} (the executed copy, traceback included: "
                             f"{_shown(executed)})") from err
