@@ -67,6 +67,22 @@ def test_resume_after_sigkill_loses_no_finished_trial(search_root, face_data):
     assert not leftovers(str(out)), "processes left behind"
 
 
+def test_a_search_resumed_on_another_machine_stops_no_process_of_this_one(tmp_path):
+    """A committed search's "running" record names a process id of the machine that ran it:
+    resumed under another boot, that id is some other process, left alone."""
+    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        for boot in ("another-machine", None):  # a record from before boots were recorded too
+            prov = {"running": {"pid": bystander.pid, "experiment_id": "gone", "session": 0,
+                                **({"boot": boot} if boot else {})}, "sessions": []}
+            launcher._recover_killed(prov, TrialRecords(tmp_path / "trials.csv"),
+                                     tmp_path / "nni", ("tpe", "tpe", "cached", 0))
+            assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
 def test_crashing_trials_are_recorded_as_failed(search_root, tmp_path):
     prov = launcher.run_search("random", TINY, tmp_path, tmp_path / "no-such-dataset",
                                port=PORT + 10, mode="joint")

@@ -67,7 +67,14 @@ from ..provenance import machine_info, software_versions
 from ..spec import NetSpec
 from ..vocabulary import STRATEGIES
 from .latency import REFERENCE
-from .nni_state import FINISHED, alive, free_port, read_nni_trials, stop_process_group
+from .nni_state import (
+    FINISHED,
+    alive,
+    boot_id,
+    free_port,
+    read_nni_trials,
+    stop_process_group,
+)
 from .records import TIMED_COLUMNS, TrialRecords, read_provenance
 from .remote import load_machines, new_experiment, remote_python
 from .space import (
@@ -427,7 +434,8 @@ def _run_session(exp, port: int, prov: dict, prov_path: Path, records: TrialReco
     try:
         with ui_listening_on(ui_host):
             exp.start(port)
-        prov["running"] = {"pid": exp._proc.pid, "experiment_id": exp.id, "session": session}
+        prov["running"] = {"pid": exp._proc.pid, "experiment_id": exp.id, "session": session,
+                           "boot": boot_id()}
         write_json(prov_path, prov)
         print(_ui_line(tag[0], exp.id, port, ui_host), flush=True)
         status = _poll(exp, port, history, records, nni_dir, session, tag, max_trials,
@@ -503,12 +511,14 @@ def _holds(settings: dict, recorded: dict) -> bool:
 
 
 def _recover_killed(prov: dict, records: TrialRecords, nni_dir: Path, tag: tuple) -> None:
-    """A previous session killed hard: stop its manager, then recover its finished trials."""
+    """A previous session killed hard: stop its manager (if it ran under this boot of this
+    machine: a committed search resumed elsewhere names another machine's process id), then
+    recover its finished trials."""
     stale = prov.get("running")
     if not stale:
         return
     cancelled = _unfinished(nni_dir, stale["experiment_id"])
-    if alive(stale["pid"]):
+    if stale.get("boot") == boot_id() and alive(stale["pid"]):
         stop_process_group(stale["pid"])
     sync_records(records, nni_dir, stale["experiment_id"], stale["session"], *tag,
                  cancelled=cancelled)

@@ -53,6 +53,13 @@ def read_nni_trials(db_path: str | Path) -> list[dict]:
     return list(trials.values())
 
 
+def boot_id() -> str:
+    """This machine's current boot (Linux's ``boot_id``; the host name elsewhere): a process id
+    recorded under another boot (another machine, or before a restart) names another process."""
+    path = Path("/proc/sys/kernel/random/boot_id")
+    return path.read_text().strip() if path.is_file() else socket.gethostname()
+
+
 def alive(pid: int) -> bool:
     """Whether a process with this id exists (zombies included)."""
     try:
