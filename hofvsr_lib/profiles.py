@@ -278,7 +278,7 @@ PROFILES: dict[str, Profile] = {
         # new learned flow pretrained once with the final runs' recipe (``flow_pretrain``: at the
         # cpu searches' 6 x 40 steps, whose learning rate drops at steps 96 and 192, the 32-wide
         # nets ended at 0.96x and 0.99x zero motion's warp error; at most 20 x 40 steps: 32x1
-        # 0.61x by epoch 7, about 30 s per epoch; 320x3, seed 0's, already in the flow-net
+        # 0.564x, 32x3 0.551x, about 30 s per epoch; 320x3, seed 0's, already in the flow-net
         # store) and its draft cubes cached (minutes), each candidate timed (about 30 s: 12
         # rounds at 36x36 and 128x128 beside ACCV-2018), then trained (about 1 min): 1 to 2
         # hours per strategy, the cap a safety net; then its 3 picks (``picks``) trained as
